@@ -34,7 +34,11 @@ class ChatTemplate {
   // strftime_now() is taken from the optional context key "strftime_now_time" (a Unix time
   // in seconds, interpreted as UTC) and otherwise from the system clock.
   // A raise_exception(msg) in the template gives a failed Result whose message is msg.
+  // Note: nlohmann::json stores objects sorted by key, so tool schemas passed this way render
+  // with their keys sorted; Hugging Face keeps insertion order. Use RenderOrdered with an
+  // nlohmann::ordered_json (e.g. from nlohmann::ordered_json::parse) to match it exactly.
   Result<std::string> Render(const nlohmann::json& context) const;
+  Result<std::string> RenderOrdered(const nlohmann::ordered_json& context) const;
 
  private:
   explicit ChatTemplate(std::shared_ptr<const jinja::Template> ast) : ast_(std::move(ast)) {}
