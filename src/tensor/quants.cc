@@ -34,6 +34,12 @@ Kernels KernelsFor(GgmlType t) {
     case GgmlType::Q5_1: return {DequantizeQ5_1, QuantizeQ5_1};
     case GgmlType::Q8_0: return {DequantizeQ8_0, QuantizeQ8_0};
     case GgmlType::Q8_1: return {DequantizeQ8_1, QuantizeQ8_1};
+    case GgmlType::Q2_K: return {DequantizeQ2_K, QuantizeQ2_K};
+    case GgmlType::Q3_K: return {DequantizeQ3_K, QuantizeQ3_K};
+    case GgmlType::Q4_K: return {DequantizeQ4_K, QuantizeQ4_K};
+    case GgmlType::Q5_K: return {DequantizeQ5_K, QuantizeQ5_K};
+    case GgmlType::Q6_K: return {DequantizeQ6_K, QuantizeQ6_K};
+    case GgmlType::Q8_K: return {DequantizeQ8_K, QuantizeQ8_K};
     default: return {};
   }
 }
