@@ -40,6 +40,10 @@ Kernels KernelsFor(GgmlType t) {
     case GgmlType::Q5_K: return {DequantizeQ5_K, QuantizeQ5_K};
     case GgmlType::Q6_K: return {DequantizeQ6_K, QuantizeQ6_K};
     case GgmlType::Q8_K: return {DequantizeQ8_K, QuantizeQ8_K};
+    case GgmlType::IQ4_NL: return {DequantizeIq4Nl, QuantizeIq4Nl};
+    case GgmlType::IQ4_XS: return {DequantizeIq4Xs, QuantizeIq4Xs};
+    case GgmlType::TQ1_0: return {DequantizeTq1_0, QuantizeTq1_0};
+    case GgmlType::TQ2_0: return {DequantizeTq2_0, QuantizeTq2_0};
     default: return {};
   }
 }
