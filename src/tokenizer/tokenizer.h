@@ -94,8 +94,8 @@ class StreamingDetokenizer {
  private:
   const Tokenizer& tok_;
   bool render_special_;
-  bool first_ = true;
-  std::string pending_;  // bytes of an incomplete UTF-8 sequence
+  std::vector<int32_t> ids_;  // everything pushed since construction / the last Flush
+  size_t emitted_ = 0;        // bytes of Decode(ids_) already returned
 };
 
 }  // namespace fw
