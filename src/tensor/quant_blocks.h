@@ -111,6 +111,64 @@ struct BlockIq4Xs {
   uint8_t qs[kQKK / 2];
 };
 
+// ---- i-quants with codebooks (iq_grids.h). Groups of 8 (or 4) elements are one grid entry
+// each; "signs" give 7 sign bits per 8 elements (8th from parity, see Iq2Signs).
+// IQ2_XXS: per 32 elements 8 bytes = two u32 a0, a1: byte l of a0 = kIq2xxsGrid index of group
+// l (8 elements), a1 bits 7l..7l+6 = signs of group l, a1 >> 28 = scale s;
+// x = d * (0.5 + s) * 0.25 * grid * sign.
+struct BlockIq2Xxs {
+  uint16_t d;
+  uint16_t qs[kQKK / 8];
+};
+// IQ2_XS: qs[4*ib + l] = 9-bit kIq2xsGrid index | 7 sign bits << 9; scales[ib]: low nibble for
+// groups 0-1, high for 2-3 of the 32; x = d * (0.5 + s) * 0.25 * grid * sign.
+struct BlockIq2Xs {
+  uint16_t d;
+  uint16_t qs[kQKK / 8];
+  uint8_t scales[kQKK / 32];
+};
+// IQ2_S: qs[0..31] low 8 bits of the 10-bit kIq2sGrid index (4 per 32 elements), qh[ib] bits
+// 2l..2l+1 its high bits, qs[32..63] one full sign byte per group; scales as IQ2_XS.
+struct BlockIq2S {
+  uint16_t d;
+  uint8_t qs[kQKK / 4];
+  uint8_t qh[kQKK / 32];
+  uint8_t scales[kQKK / 32];
+};
+// IQ3_XXS: qs[0..63] kIq3xxsGrid indices (4 elements each, 8 per 32), then per 32 elements a u32
+// with 4 x 7 sign bits and the scale s in its top 4 bits; x = d * (0.5 + s) * 0.5 * grid * sign.
+struct BlockIq3Xxs {
+  uint16_t d;
+  uint8_t qs[3 * kQKK / 8];
+};
+// IQ3_S: qs low 8 bits of the 9-bit kIq3sGrid index (4 elements each), qh[ib] bit k = 9th bit
+// of index k of the 32 elements, signs one byte per 8 elements, scales one nibble per 32;
+// x = d * (1 + 2 s) * grid * sign.
+struct BlockIq3S {
+  uint16_t d;
+  uint8_t qs[kQKK / 4];
+  uint8_t qh[kQKK / 32];
+  uint8_t signs[kQKK / 8];
+  uint8_t scales[kQKK / 64];
+};
+// IQ1_S: qs low 8 bits of the 11-bit kIq1sGrid index (8 elements each); qh[ib] (per 32):
+// bits 3l..3l+2 high index bits of group l, bits 12..14 scale s, bit 15 sign of the delta;
+// x = d * (2 s + 1) * (grid + (bit15 ? -kIq1Delta : kIq1Delta)).
+struct BlockIq1S {
+  uint16_t d;
+  uint8_t qs[kQKK / 8];
+  uint16_t qh[kQKK / 32];
+};
+// IQ1_M: no d field: the f16 d is the top nibbles of the four u16 words of scales
+// (word k bits 12..15 = bits 4k..4k+3 of d). Word ib/2 bits 6(ib%2)..+2 and +3..+5 are the
+// 3-bit scales of groups 0-1 and 2-3 of 32-block ib; qh[2ib + h]: low nibble = 3 high index
+// bits of group 2h + delta sign (bit 3), high nibble the same for group 2h + 1.
+struct BlockIq1M {
+  uint8_t qs[kQKK / 8];
+  uint8_t qh[kQKK / 16];
+  uint8_t scales[kQKK / 32];
+};
+
 // Ternary: x = d * (t - 1), t in {0, 1, 2}. qs[48]: bytes 0..31 hold 5 trits each for elements
 // 32n + m (n = 0..4), bytes 32..47 hold elements 160 + 16n + m; qh[4] holds 4 trits each for
 // elements 240 + 4n + j. A byte stores trits as ceil(v * 256 / 243) where v is the base-3
@@ -131,6 +189,9 @@ static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(Block
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144 &&
               sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
 static_assert(sizeof(BlockIq4Nl) == 18 && sizeof(BlockIq4Xs) == 136);
+static_assert(sizeof(BlockIq2Xxs) == 66 && sizeof(BlockIq2Xs) == 74 && sizeof(BlockIq2S) == 82 &&
+              sizeof(BlockIq3Xxs) == 98 && sizeof(BlockIq3S) == 110 && sizeof(BlockIq1S) == 50 &&
+              sizeof(BlockIq1M) == 56);
 static_assert(sizeof(BlockTq1_0) == 54 && sizeof(BlockTq2_0) == 66);
 
 // The 16 non-linear levels of IQ4_NL / IQ4_XS.

@@ -42,6 +42,13 @@ Kernels KernelsFor(GgmlType t) {
     case GgmlType::Q8_K: return {DequantizeQ8_K, QuantizeQ8_K};
     case GgmlType::IQ4_NL: return {DequantizeIq4Nl, QuantizeIq4Nl};
     case GgmlType::IQ4_XS: return {DequantizeIq4Xs, QuantizeIq4Xs};
+    case GgmlType::IQ2_XXS: return {DequantizeIq2Xxs, nullptr};
+    case GgmlType::IQ2_XS: return {DequantizeIq2Xs, nullptr};
+    case GgmlType::IQ2_S: return {DequantizeIq2S, nullptr};
+    case GgmlType::IQ3_XXS: return {DequantizeIq3Xxs, nullptr};
+    case GgmlType::IQ3_S: return {DequantizeIq3S, nullptr};
+    case GgmlType::IQ1_S: return {DequantizeIq1S, nullptr};
+    case GgmlType::IQ1_M: return {DequantizeIq1M, nullptr};
     case GgmlType::TQ1_0: return {DequantizeTq1_0, QuantizeTq1_0};
     case GgmlType::TQ2_0: return {DequantizeTq2_0, QuantizeTq2_0};
     default: return {};

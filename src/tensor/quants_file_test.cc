@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -133,6 +134,58 @@ TEST_P(QuantFileTest, ReproducesLlamaQuantizeAndApproximatesSource) {
 }
 
 INSTANTIATE_TEST_SUITE_P(QuantFile, QuantFileTest, ::testing::ValuesIn(kCases), CaseName);
+
+// The same source quantized with llama-quantize's default mixture rules: each tensor has
+// whatever type the rules chose; every quantized tensor must be reproduced like above.
+class QuantMixFileTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(QuantMixFileTest, ReproducesEveryQuantizedTensor) {
+  FW_REQUIRE_SHARED_FILE(src_path, "models/quant-llama-f32.gguf");
+  FW_REQUIRE_SHARED_FILE(q_path, std::string("models/quant-llama-mix-") + GetParam() + ".gguf");
+  quant_test::TensorDirectory src, qf;
+  ASSERT_EQ(src.Open(src_path), "") << src_path;
+  ASSERT_EQ(qf.Open(q_path), "") << q_path;
+  std::map<std::string, std::pair<int64_t, int64_t>> per_type;  // type -> (same, total) blocks
+  for (const quant_test::TensorRef& qt : qf.tensors()) {
+    const GgmlType type = static_cast<GgmlType>(qt.type);
+    if (type == GgmlType::F32) continue;
+    ASSERT_TRUE(CanQuantize(type)) << qt.name << " has type " << TypeName(type);
+    const quant_test::TensorRef* st = src.Find(qt.name);
+    ASSERT_NE(st, nullptr) << qt.name;
+    const int64_t cols = qt.ne[0];
+    const int64_t block = TypeTraits(type).block_size;
+    const size_t block_bytes = TypeTraits(type).type_size;
+    const size_t row_bytes = RowBytes(type, cols);
+    std::vector<uint8_t> mine(row_bytes);
+    auto& [same, total] = per_type[std::string(TypeName(type))];
+    int64_t t_same = 0, t_total = 0;
+    for (int64_t r = 0; r < qt.rows(); ++r) {
+      QuantizeRow(type, reinterpret_cast<const float*>(st->data) + r * cols, mine.data(), cols);
+      for (int64_t b = 0; b < cols / block; ++b) {
+        ++t_total;
+        t_same += std::memcmp(mine.data() + b * block_bytes, qt.data + r * row_bytes + b * block_bytes,
+                              block_bytes) == 0;
+      }
+    }
+    same += t_same;
+    total += t_total;
+    EXPECT_GE(100.0 * t_same, 99.0 * t_total) << qt.name << " (" << TypeName(type) << ")";
+  }
+  ASSERT_FALSE(per_type.empty());
+  std::cout << "[quant-match] mix-" << GetParam() << ":";
+  for (const auto& [name, counts] : per_type) {
+    std::cout << " " << name << " " << counts.first << "/" << counts.second;
+    RecordProperty("blocks_identical_" + name, std::to_string(counts.first) + "/" +
+                                                   std::to_string(counts.second));
+  }
+  std::cout << " blocks identical\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(QuantFile, QuantMixFileTest,
+                         ::testing::Values("Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
 
 }  // namespace
 }  // namespace fw

@@ -1,6 +1,6 @@
 // Per-type scalar reference kernels behind quants.h (one family per file:
 // quants_float.cc, quants_legacy.cc, dequantize_k.cc, quantize_k.cc, quants_iq4.cc,
-// quants_ternary.cc). Each function handles n elements, n a multiple of the block size
+// dequantize_iq.cc, quants_ternary.cc). Each function handles n elements, n a multiple of the block size
 // (quants.cc checks that); src and dst must not overlap. Stateless, thread-safe.
 #pragma once
 
@@ -54,6 +54,15 @@ void DequantizeIq4Nl(const void* src, float* dst, int64_t n);
 void DequantizeIq4Xs(const void* src, float* dst, int64_t n);
 void QuantizeIq4Nl(const float* src, void* dst, int64_t n);
 void QuantizeIq4Xs(const float* src, void* dst, int64_t n);
+
+// Codebook i-quants (dequantize only: ggml's quantizers for these need an importance matrix).
+void DequantizeIq2Xxs(const void* src, float* dst, int64_t n);
+void DequantizeIq2Xs(const void* src, float* dst, int64_t n);
+void DequantizeIq2S(const void* src, float* dst, int64_t n);
+void DequantizeIq3Xxs(const void* src, float* dst, int64_t n);
+void DequantizeIq3S(const void* src, float* dst, int64_t n);
+void DequantizeIq1S(const void* src, float* dst, int64_t n);
+void DequantizeIq1M(const void* src, float* dst, int64_t n);
 
 // Ternary.
 void DequantizeTq1_0(const void* src, float* dst, int64_t n);

@@ -276,6 +276,13 @@ TEST(QuantLayout, Tq2_0AndTq1_0) {
 }
 
 TEST(QuantLayout, CapabilityTable) {
+  // Every type of the table decodes except I64 (not representable as f32 in general).
+  for (uint32_t id = 0; id < 64; ++id) {
+    const auto traits = LookupGgmlType(id);
+    if (!traits) continue;
+    EXPECT_EQ(CanDequantize(traits->type), traits->type != GgmlType::I64) << traits->name;
+  }
+  // The codebook i-quants need an importance matrix in ggml: no reference quantizer.
   for (GgmlType t : {GgmlType::IQ2_XXS, GgmlType::IQ2_XS, GgmlType::IQ2_S, GgmlType::IQ3_XXS,
                      GgmlType::IQ3_S, GgmlType::IQ1_S, GgmlType::IQ1_M, GgmlType::I64}) {
     EXPECT_FALSE(CanQuantize(t)) << TypeName(t);
