@@ -1,29 +1,180 @@
-// Dispatch for MatMul. For now: the scalar reference split across the pool by rows.
-// The kernels work (SIMD paths chosen once per process from CPU features) replaces this.
+// MatMul: dispatch to the kernel table, split over the pool.
+//
+// Decode (n < kGemmMinTokens): activations are quantized once by the caller thread, then
+// threads claim chunks of rows from an atomic counter and run dot_q / dot_f per token.
+// Prefill: activations are quantized in parallel (one row per token), then threads claim
+// macro tiles of kMacroRows weight rows; each packs its rows into interleaved 8-row panels
+// (thread-local scratch) and runs the GEMM micro-kernel over the tokens in chunks of
+// kTokenChunk (so a chunk of activations stays in L2 while all panels of the tile use it).
+#include <algorithm>
+#include <atomic>
+
+#include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
-
-#include <vector>
-
+#include "kernels/matmul_dispatch.h"
+#include "kernels/scratch.h"
 #include "kernels/thread_pool.h"
+#include "kernels/weight_blocks.h"
 
 namespace fw::kernels {
+namespace {
 
-void MatMul(const WeightView& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
+constexpr int64_t kGemmMinTokens = 4;
+constexpr int kMacroPanels = 4;
+constexpr int64_t kMacroRows = kMacroPanels * kPanelRows;
+constexpr int64_t kTokenChunk = 64;
+
+bool IsFloatType(GgmlType t) {
+  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16;
+}
+
+Scratch& ActsScratch() {
+  static thread_local Scratch s;
+  return s;
+}
+Scratch& PanelScratch() {
+  static thread_local Scratch s;
+  return s;
+}
+
+struct Job {
+  const KernelTable* kt;
+  const WeightView* w;
+  const float* x;
+  int64_t n;
+  float* y;
+  QuantizedActs acts;
+  const BlockFormat* fmt;
+  int64_t chunk_rows;
+  std::atomic<int64_t> next{0};
+};
+
+// Rows per claimed chunk for the row-parallel paths: big enough to stream, small enough
+// that a slow thread does not hold up the rest.
+int64_t ChunkRows(int64_t rows, int threads) {
+  int64_t c = rows / (static_cast<int64_t>(threads) * 8);
+  c = std::max<int64_t>(16, std::min<int64_t>(c, 256));
+  return (c + 7) & ~int64_t{7};
+}
+
+void RunRows(Job& job, int /*thread*/, int /*n_threads*/) {
+  const WeightView& w = *job.w;
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  const bool quantized = job.fmt != nullptr;
+  for (;;) {
+    const int64_t r0 = job.next.fetch_add(job.chunk_rows, std::memory_order_relaxed);
+    if (r0 >= w.rows) return;
+    const int64_t r1 = std::min(w.rows, r0 + job.chunk_rows);
+    const uint8_t* wr = base + static_cast<size_t>(r0) * w.row_stride;
+    for (int64_t t = 0; t < job.n; ++t) {
+      float* yt = job.y + t * w.rows + r0;
+      if (quantized) {
+        job.kt->dot_q[static_cast<int>(w.type)](wr, w.row_stride, r1 - r0, w.cols, job.acts.Row(t), yt);
+      } else {
+        job.kt->dot_f[static_cast<int>(w.type)](wr, w.row_stride, r1 - r0, w.cols, job.x + t * w.cols, yt);
+      }
+    }
+  }
+}
+
+void RunQuantize(Job& job, int thread, int n_threads) {
+  for (int64_t t = thread; t < job.n; t += n_threads) job.kt->quantize_acts(job.x + t * job.w->cols, job.acts, t);
+}
+
+void RunGemm(Job& job, int /*thread*/, int /*n_threads*/) {
+  const WeightView& w = *job.w;
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  const size_t panel_bytes = PanelBytes(w.cols, job.fmt->group);
+  auto* store = static_cast<uint8_t*>(PanelScratch().Get(panel_bytes * kMacroPanels));
+  Panel panels[kMacroPanels];
+  for (;;) {
+    const int64_t r0 = job.next.fetch_add(kMacroRows, std::memory_order_relaxed);
+    if (r0 >= w.rows) return;
+    const int64_t r1 = std::min(w.rows, r0 + kMacroRows);
+    const int np = static_cast<int>((r1 - r0 + kPanelRows - 1) / kPanelRows);
+    for (int p = 0; p < np; ++p) {
+      panels[p] = LayoutPanel(store + p * panel_bytes, w.cols, job.fmt->group);
+      panels[p].offset = job.fmt->offset;
+      panels[p].has_min = job.fmt->has_min;
+      const int64_t pr = r0 + p * kPanelRows;
+      const int nrows = static_cast<int>(std::min<int64_t>(kPanelRows, r1 - pr));
+      job.kt->pack_panel[static_cast<int>(w.type)](w.type, base + static_cast<size_t>(pr) * w.row_stride,
+                                                   w.row_stride, nrows, panels[p]);
+    }
+    for (int64_t t0 = 0; t0 < job.n; t0 += kTokenChunk) {
+      const int64_t t1 = std::min(job.n, t0 + kTokenChunk);
+      for (int p = 0; p < np; ++p) {
+        const int64_t pr = r0 + p * kPanelRows;
+        const int nrows = static_cast<int>(std::min<int64_t>(kPanelRows, r1 - pr));
+        job.kt->panel_gemm(panels[p], job.acts, t0, t1, job.y + pr, w.rows, nrows);
+      }
+    }
+  }
+}
+
+template <void (*Body)(Job&, int, int)>
+void Dispatch(Job& job, ThreadPool* pool) {
   if (pool == nullptr || pool->size() == 1) {
+    Body(job, 0, 1);
+    return;
+  }
+  pool->RunRaw([](void* c, int i, int n) { Body(*static_cast<Job*>(c), i, n); }, &job);
+}
+
+bool Supported(const KernelTable& kt, const WeightView& w, const BlockFormat* fmt) {
+  const int slot = static_cast<int>(w.type);
+  if (slot < 0 || slot >= kTypeSlots) return false;
+  if (IsFloatType(w.type)) return kt.dot_f[slot] != nullptr;
+  return fmt != nullptr && kt.dot_q[slot] != nullptr && kt.quantize_acts != nullptr &&
+         w.cols % fmt->block == 0;
+}
+
+}  // namespace
+
+bool HasFastPath(GgmlType type) {
+  return IsFloatType(type) || FormatOf(type) != nullptr;
+}
+
+void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int64_t n, float* y,
+                ThreadPool* pool) {
+  if (n <= 0 || w.rows <= 0) return;
+  const BlockFormat* fmt = IsFloatType(w.type) ? nullptr : FormatOf(w.type);
+  if (!Supported(kt, w, fmt)) {
     MatMulReference(w, x, n, y);
     return;
   }
-  // Each thread handles a slice of rows; results land in their own columns of y, so a
-  // temporary y per slice is scattered back.
-  pool->ParallelFor(w.rows, [&](int64_t r0, int64_t r1) {
-    WeightView slice = w;
-    slice.data = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r0) * w.row_stride;
-    slice.rows = r1 - r0;
-    std::vector<float> tmp(static_cast<size_t>(slice.rows * n));
-    MatMulReference(slice, x, n, tmp.data());
-    for (int64_t t = 0; t < n; ++t)
-      for (int64_t r = 0; r < slice.rows; ++r) y[t * w.rows + r0 + r] = tmp[t * slice.rows + r];
-  });
+  const int threads = pool ? pool->size() : 1;
+  Job job;
+  job.kt = &kt;
+  job.w = &w;
+  job.x = x;
+  job.n = n;
+  job.y = y;
+  job.fmt = fmt;
+  if (fmt == nullptr) {
+    job.chunk_rows = ChunkRows(w.rows, threads);
+    Dispatch<RunRows>(job, pool);
+    return;
+  }
+  job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols);
+  const int slot = static_cast<int>(w.type);
+  const bool gemm = n >= kGemmMinTokens && kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr &&
+                    (kt.gemm_wide_u || fmt->u_max <= 128);
+  if (n == 1 || threads == 1) {
+    for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x + t * w.cols, job.acts, t);
+  } else {
+    Dispatch<RunQuantize>(job, pool);
+  }
+  if (gemm) {
+    Dispatch<RunGemm>(job, pool);
+  } else {
+    job.chunk_rows = ChunkRows(w.rows, threads);
+    Dispatch<RunRows>(job, pool);
+  }
+}
+
+void MatMul(const WeightView& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
+  MatMulWith(ActiveKernels(), w, x, n, y, pool);
 }
 
 }  // namespace fw::kernels

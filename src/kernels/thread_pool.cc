@@ -2,66 +2,101 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace fw::kernels {
+namespace {
+
+// About a millisecond of spinning on current x86 parts before a thread goes to sleep: long
+// enough to cover the gap between two matmuls of one layer, short enough not to burn a core
+// while the caller does something else.
+constexpr int kSpinIterations = 1 << 14;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  start_cv_.notify_all();
+  stop_.store(true, std::memory_order_seq_cst);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  generation_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int, int)>* job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
+    uint64_t g = generation_.load(std::memory_order_acquire);
+    for (int i = 0; g == seen && i < kSpinIterations; ++i) {
+      CpuRelax();
+      g = generation_.load(std::memory_order_acquire);
     }
-    (*job)(index, n_threads_);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+    if (g == seen) {
+      // Dekker-style handshake with RunRaw: we announce that we sleep, then re-check; the
+      // publisher bumps the generation, then checks for sleepers.
+      sleeping_workers_.fetch_add(1, std::memory_order_seq_cst);
+      while ((g = generation_.load(std::memory_order_seq_cst)) == seen) generation_.wait(seen);
+      sleeping_workers_.fetch_sub(1, std::memory_order_relaxed);
     }
+    seen = g;
+    if (stop_.load(std::memory_order_acquire)) return;
+    fn_(ctx_, index, n_threads_);
+    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        caller_sleeping_.load(std::memory_order_seq_cst) != 0) {
+      pending_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::RunRaw(RawFn fn, void* ctx) {
+  if (n_threads_ == 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  fn_ = fn;
+  ctx_ = ctx;
+  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_seq_cst);  // releases fn_, ctx_, pending_
+  if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+  fn(ctx, 0, n_threads_);
+  int p = pending_.load(std::memory_order_acquire);
+  for (int i = 0; p != 0 && i < kSpinIterations; ++i) {
+    CpuRelax();
+    p = pending_.load(std::memory_order_acquire);
+  }
+  if (p != 0) {
+    caller_sleeping_.store(1, std::memory_order_seq_cst);
+    while ((p = pending_.load(std::memory_order_seq_cst)) != 0) pending_.wait(p);
+    caller_sleeping_.store(0, std::memory_order_relaxed);
   }
 }
 
 void ThreadPool::Run(const std::function<void(int, int)>& fn) {
-  if (n_threads_ == 1) {
-    fn(0, 1);
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    pending_ = n_threads_ - 1;
-    ++generation_;
-  }
-  start_cv_.notify_all();
-  fn(0, n_threads_);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
-  job_ = nullptr;
+  RunRaw([](void* c, int i, int n) { (*static_cast<const std::function<void(int, int)>*>(c))(i, n); },
+         const_cast<std::function<void(int, int)>*>(&fn));
 }
 
 void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  Run([&](int t, int nt) {
+  auto body = [&](int t, int nt) {
     const int64_t chunk = (n + nt - 1) / nt;
     const int64_t begin = std::min<int64_t>(n, chunk * t);
     const int64_t end = std::min<int64_t>(n, begin + chunk);
     if (begin < end) fn(begin, end);
-  });
+  };
+  RunLambda(body);
 }
 
 }  // namespace fw::kernels

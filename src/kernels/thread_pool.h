@@ -1,12 +1,18 @@
 // A fixed pool of worker threads for splitting one operation across cores.
-// ParallelFor blocks until every chunk is done. Not re-entrant: call it from one thread at
-// a time (the forward pass owns its pool).
+//
+// Synchronisation is built for many short jobs per token (one per matmul): a job is
+// published by bumping an atomic generation counter; idle workers spin on it (with a CPU
+// pause) for a bounded time, then sleep on a futex (std::atomic::wait). Completion is an
+// atomic countdown the caller spins on the same way. Nothing allocates per job when the
+// RunRaw / RunLambda forms are used.
+//
+// Not re-entrant: call Run* from one thread at a time (the forward pass owns its pool), and
+// never from inside a job.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -29,18 +35,28 @@ class ThreadPool {
   // Splits [0, n) into contiguous ranges, one per thread: fn(begin, end).
   void ParallelFor(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
 
+  // The allocation-free form of Run: fn(ctx, thread_index, n_threads).
+  using RawFn = void (*)(void* ctx, int thread_index, int n_threads);
+  void RunRaw(RawFn fn, void* ctx);
+
+  // Run with any callable f(int thread_index, int n_threads), without std::function.
+  template <class F>
+  void RunLambda(F& f) {
+    RunRaw([](void* c, int i, int n) { (*static_cast<F*>(c))(i, n); }, &f);
+  }
+
  private:
   void WorkerLoop(int index);
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable start_cv_;
-  std::condition_variable done_cv_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  RawFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<int> pending_{0};
+  alignas(64) std::atomic<int> sleeping_workers_{0};
+  std::atomic<int> caller_sleeping_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace fw::kernels

@@ -1,0 +1,285 @@
+// Every kernel table against the scalar references.
+//
+// Tolerances:
+//  * SIMD vs scalar on the same 8-bit activations: both compute exact int32 group dots and
+//    differ only in float rounding of the per-group products and their summation order, so
+//    |diff| <= (groups + 8) * 2^-23 * sum_k |w_k * xq_k|  (standard bound for summing `groups`
+//    float terms, each carrying a couple of roundings).
+//  * Quantized path vs the f32 MatMulReference (dequantize + f32 dot): activations are rounded
+//    to d/2 per element (d = max|x|/127 of the 32-block), so
+//    |diff| <= sum_k |w_k| * d_{k/32} / 2  +  float rounding of both sides.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel_table.h"
+#include "kernels/kernel_test_util.h"
+#include "kernels/matmul.h"
+#include "kernels/matmul_dispatch.h"
+#include "kernels/quantized_acts.h"
+#include "kernels/scratch.h"
+#include "kernels/thread_pool.h"
+#include "kernels/weight_blocks.h"
+#include "tensor/quants.h"
+
+namespace fw::kernels {
+namespace {
+
+using testing::RandomFloats;
+using testing::RandomWeights;
+
+const GgmlType kQuantTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                                GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q2_K, GgmlType::Q3_K,
+                                GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+const GgmlType kFloatTypes[] = {GgmlType::F32, GgmlType::F16, GgmlType::BF16};
+
+std::vector<const KernelTable*> SimdTables() {
+  std::vector<const KernelTable*> out;
+  for (const char* isa : {"avx2", "avxvnni", "avx512", "neon"}) {
+    if (const KernelTable* t = KernelsFor(isa)) out.push_back(t);
+  }
+  return out;
+}
+
+struct Acts {
+  std::vector<uint8_t> storage;
+  QuantizedActs view;
+};
+
+Acts Quantize(const KernelTable& kt, const std::vector<float>& x, int64_t n, int64_t cols) {
+  Acts a;
+  a.storage.resize(QuantizedActsBytes(n, cols) + 64);
+  void* base = a.storage.data() + (64 - reinterpret_cast<uintptr_t>(a.storage.data()) % 64) % 64;
+  a.view = LayoutQuantizedActs(base, n, cols);
+  for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x.data() + t * cols, a.view, t);
+  return a;
+}
+
+// sum_k |w_k * d_x * q_k| over one row, from the uniform block decode.
+double AbsTermSum(GgmlType type, const uint8_t* row, int64_t cols, const QuantizedRow& x) {
+  const BlockFormat& f = *FormatOf(type);
+  DecodedBlock blk;
+  double s = 0;
+  for (int64_t b = 0; b < cols / f.block; ++b) {
+    DecodeBlock(type, row + b * TypeTraits(type).type_size, &blk);
+    for (int i = 0; i < f.block; ++i) {
+      const int64_t k = b * f.block + i;
+      const double wk = blk.scale[i / f.group] * (blk.u[i] - f.offset) + blk.min[i / f.group];
+      s += std::fabs(wk * x.d[k / 32] * x.q[k]);
+    }
+  }
+  return s;
+}
+
+TEST(KernelQuantizeActs, SimdIsBitIdenticalToScalarAndWithinHalfStep) {
+  for (int64_t cols : {32, 64, 96, 2048}) {
+    std::vector<float> x = RandomFloats(3 * cols, 7 + static_cast<uint32_t>(cols));
+    x[5] = 0.0f;
+    for (int i = 32; i < 64 && i < cols; ++i) x[i] = 0.0f;  // an all-zero block
+    Acts ref = Quantize(ScalarKernels(), x, 3, cols);
+    for (int64_t t = 0; t < 3; ++t) {
+      const QuantizedRow r = ref.view.Row(t);
+      for (int64_t k = 0; k < cols; ++k) {
+        ASSERT_LE(std::fabs(x[t * cols + k] - r.d[k / 32] * r.q[k]), r.d[k / 32] * 0.5f * 1.0001f + 1e-30f);
+      }
+      for (int64_t g = 0; g < cols / 16; ++g) {
+        int s = 0;
+        for (int i = 0; i < 16; ++i) s += r.q[g * 16 + i];
+        ASSERT_EQ(r.sum16[g], static_cast<float>(s));
+      }
+    }
+    for (const KernelTable* kt : SimdTables()) {
+      Acts got = Quantize(*kt, x, 3, cols);
+      const size_t bytes = QuantizedActsBytes(3, cols);
+      const auto* a = reinterpret_cast<const uint8_t*>(ref.view.q);
+      const auto* b = reinterpret_cast<const uint8_t*>(got.view.q);
+      // Compare the used sections only (padding is untouched and may differ).
+      ASSERT_EQ(0, std::memcmp(a, b, static_cast<size_t>(3 * cols))) << kt->name;
+      for (int64_t i = 0; i < 3 * cols / 32; ++i) {
+        ASSERT_EQ(ref.view.d[i], got.view.d[i]) << kt->name;
+        ASSERT_EQ(ref.view.sum32[i], got.view.sum32[i]) << kt->name;
+        ASSERT_EQ(ref.view.ds32[i], got.view.ds32[i]) << kt->name;
+      }
+      for (int64_t i = 0; i < 3 * cols / 16; ++i) {
+        ASSERT_EQ(ref.view.sum16[i], got.view.sum16[i]) << kt->name;
+        ASSERT_EQ(ref.view.ds16[i], got.view.ds16[i]) << kt->name;
+      }
+      (void)bytes;
+    }
+  }
+}
+
+TEST(KernelDot, EverySimdDotMatchesScalarDotOnTheSameActivations) {
+  const auto tables = SimdTables();
+  if (tables.empty()) GTEST_SKIP() << "no SIMD kernel table on this CPU";
+  for (GgmlType type : kQuantTypes) {
+    const BlockFormat& f = *FormatOf(type);
+    for (int nblocks = 1; nblocks <= 9; nblocks += (nblocks < 4 ? 1 : 4)) {
+      const int64_t cols = f.block * nblocks, rows = 13;
+      const auto w = RandomWeights(type, rows, cols, 100 + nblocks);
+      const auto x = RandomFloats(cols, 200 + nblocks);
+      const size_t stride = RowBytes(type, cols);
+      Acts a = Quantize(ScalarKernels(), x, 1, cols);
+      std::vector<float> want(rows);
+      ScalarKernels().dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), want.data());
+      for (const KernelTable* kt : tables) {
+        std::vector<float> got(rows);
+        kt->dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), got.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          const double terms = AbsTermSum(type, w.data() + r * stride, cols, a.view.Row(0));
+          const double tol = (cols / f.group + 8) * 1.2e-7 * terms + 1e-30;
+          ASSERT_NEAR(got[r], want[r], tol) << kt->name << " " << TypeName(type) << " cols=" << cols << " row " << r;
+        }
+      }
+    }
+  }
+}
+
+// The quantized-activation path of every table (scalar included) against the f32 reference
+// that dequantizes with tensor/quants.h: checks the block decoding independently.
+TEST(KernelMatMul, QuantizedPathsMatchF32ReferenceWithinActivationRounding) {
+  std::vector<const KernelTable*> tables = SimdTables();
+  tables.push_back(&ScalarKernels());
+  ThreadPool pool(2);
+  for (GgmlType type : kQuantTypes) {
+    if (!CanDequantize(type)) {
+      ADD_FAILURE() << "tensor/quants.h cannot dequantize " << TypeName(type) << " yet";
+      continue;
+    }
+    const BlockFormat& f = *FormatOf(type);
+    const int64_t cols = f.block * 3, rows = 11, n = 5;
+    const auto w = RandomWeights(type, rows, cols, 300);
+    const auto x = RandomFloats(n * cols, 301);
+    WeightView wv{type, w.data(), rows, cols, RowBytes(type, cols)};
+    std::vector<float> want(n * rows);
+    MatMulReference(wv, x.data(), n, want.data());
+    // Bound: sum_k |w_k| d_k / 2 with the dequantized weights.
+    std::vector<float> deq(cols);
+    Acts a = Quantize(ScalarKernels(), x, n, cols);
+    for (const KernelTable* kt : tables) {
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        std::vector<float> got(n * rows);
+        MatMulWith(*kt, wv, x.data(), n, got.data(), p);
+        for (int64_t r = 0; r < rows; ++r) {
+          DequantizeRow(type, w.data() + r * wv.row_stride, deq.data(), cols);
+          for (int64_t t = 0; t < n; ++t) {
+            const QuantizedRow q = a.view.Row(t);
+            double bound = 0, mag = 0;
+            for (int64_t k = 0; k < cols; ++k) {
+              bound += std::fabs(deq[k]) * q.d[k / 32] * 0.5;
+              mag += std::fabs(deq[k] * x[t * cols + k]);
+            }
+            const double tol = bound * 1.001 + 1e-5 * mag + 1e-30;
+            ASSERT_NEAR(got[t * rows + r], want[t * rows + r], tol)
+                << kt->name << " " << TypeName(type) << " t=" << t << " r=" << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Prefill: the GEMM path (n >= 4) of every table against the scalar table, odd shapes.
+TEST(KernelMatMul, GemmOddShapesMatchScalar) {
+  const auto tables = SimdTables();
+  if (tables.empty()) GTEST_SKIP() << "no SIMD kernel table on this CPU";
+  ThreadPool pool(3);
+  for (GgmlType type : kQuantTypes) {
+    const BlockFormat& f = *FormatOf(type);
+    for (int64_t rows : {1, 7, 8, 9, 33, 45}) {
+      for (int nblocks : {1, 2, 5}) {
+        const int64_t cols = f.block * nblocks;
+        const auto w = RandomWeights(type, rows, cols, static_cast<uint32_t>(rows * 31 + nblocks));
+        WeightView wv{type, w.data(), rows, cols, RowBytes(type, cols)};
+        for (int64_t n = 1; n <= 17; n += (n < 10 ? 1 : 7)) {
+          const auto x = RandomFloats(n * cols, static_cast<uint32_t>(n + 1000));
+          std::vector<float> want(n * rows);
+          MatMulWith(ScalarKernels(), wv, x.data(), n, want.data(), nullptr);
+          Acts a = Quantize(ScalarKernels(), x, n, cols);
+          for (const KernelTable* kt : tables) {
+            std::vector<float> got(n * rows, -12345.0f);
+            MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);
+            for (int64_t t = 0; t < n; ++t)
+              for (int64_t r = 0; r < rows; ++r) {
+                const double terms = AbsTermSum(type, w.data() + r * wv.row_stride, cols, a.view.Row(t));
+                const double tol = (cols / f.group + 8) * 1.2e-7 * terms + 1e-30;
+                ASSERT_NEAR(got[t * rows + r], want[t * rows + r], tol)
+                    << kt->name << " " << TypeName(type) << " rows=" << rows << " cols=" << cols
+                    << " n=" << n << " t=" << t << " r=" << r;
+              }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(KernelMatMul, FloatWeightsMatchReferenceForOddSizes) {
+  std::vector<const KernelTable*> tables = SimdTables();
+  tables.push_back(&ScalarKernels());
+  ThreadPool pool(2);
+  for (GgmlType type : kFloatTypes) {
+    for (int64_t cols : {1, 3, 8, 17, 31, 32, 33, 67, 256}) {
+      const int64_t rows = 19;
+      std::vector<uint8_t> w(RowBytes(type, cols) * rows);
+      const auto src = RandomFloats(cols * rows, static_cast<uint32_t>(cols));
+      for (int64_t r = 0; r < rows; ++r)
+        QuantizeRow(type, src.data() + r * cols, w.data() + r * RowBytes(type, cols), cols);
+      WeightView wv{type, w.data(), rows, cols, RowBytes(type, cols)};
+      for (int64_t n : {1, 2, 5}) {
+        const auto x = RandomFloats(n * cols, 77);
+        std::vector<float> want(n * rows), deq(cols);
+        MatMulReference(wv, x.data(), n, want.data());
+        for (const KernelTable* kt : tables) {
+          std::vector<float> got(n * rows);
+          MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);
+          for (int64_t r = 0; r < rows; ++r) {
+            DequantizeRow(type, w.data() + r * wv.row_stride, deq.data(), cols);
+            for (int64_t t = 0; t < n; ++t) {
+              double mag = 0;
+              for (int64_t k = 0; k < cols; ++k) mag += std::fabs(deq[k] * x[t * cols + k]);
+              // Two f32 summations of `cols` terms in different orders.
+              const double tol = 2.0 * (cols + 8) * 6e-8 * mag + 1e-30;
+              ASSERT_NEAR(got[t * rows + r], want[t * rows + r], tol)
+                  << kt->name << " " << TypeName(type) << " cols=" << cols;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(KernelMatMul, ActiveTableIsTheBestTheCpuHas) {
+  const KernelTable& active = ActiveKernels();
+  if (std::getenv("FLYWHEEL_KERNELS") != nullptr) GTEST_SKIP() << "kernel table forced by FLYWHEEL_KERNELS";
+  const auto tables = SimdTables();
+  if (tables.empty()) {
+    EXPECT_STREQ(active.name, "scalar");
+  } else {
+    // SimdTables lists the x86 tables from least to most capable; the best present wins.
+    const KernelTable* best = KernelsFor("avx512") ? KernelsFor("avx512")
+                              : KernelsFor("avxvnni") ? KernelsFor("avxvnni")
+                              : KernelsFor("avx2")  ? KernelsFor("avx2")
+                                                    : KernelsFor("neon");
+    EXPECT_EQ(&active, best);
+  }
+}
+
+TEST(KernelMatMul, UnsupportedTypeFallsBackToReference) {
+  // Q8_1 has no kernel: MatMul must still give the dequantized result.
+  if (!CanDequantize(GgmlType::Q8_1)) GTEST_SKIP() << "no Q8_1 dequantizer";
+  const int64_t rows = 3, cols = 64;
+  std::vector<uint8_t> w(RowBytes(GgmlType::Q8_1, cols) * rows, 0);
+  const auto x = RandomFloats(cols, 5);
+  WeightView wv{GgmlType::Q8_1, w.data(), rows, cols, RowBytes(GgmlType::Q8_1, cols)};
+  std::vector<float> want(rows), got(rows);
+  MatMulReference(wv, x.data(), 1, want.data());
+  MatMul(wv, x.data(), 1, got.data(), nullptr);
+  EXPECT_EQ(want, got);
+}
+
+}  // namespace
+}  // namespace fw::kernels

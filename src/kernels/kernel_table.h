@@ -1,0 +1,74 @@
+// The dispatch table: one KernelTable per instruction set, chosen once at run time from
+// GetCpuFeatures() (or forced with FLYWHEEL_KERNELS=scalar|avx2|avxvnni|avx512 for tests and
+// benchmarks). Everything SIMD is reached through these function pointers, nowhere else.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/quantized_acts.h"
+#include "tensor/ggml_type.h"
+
+namespace fw::kernels {
+
+inline constexpr int kTypeSlots = 40;  // > largest GgmlType id
+
+// 8 weight rows interleaved for the prefill GEMM (see weight_blocks.h for u/scale/min):
+//   u     [cols/4][8 rows][4]  bytes: element k of row r at ((k/4)*8 + r)*4 + k%4
+//   scale [cols/group][8 rows] f32
+//   min   [cols/group][8 rows] f32 (zeros when the type has no min)
+// Rows past the tensor's end are zero (their outputs are not stored).
+struct Panel {
+  uint8_t* u = nullptr;
+  float* scale = nullptr;
+  float* min = nullptr;
+  int64_t cols = 0;
+  int group = 32;
+  int offset = 0;
+  bool has_min = false;
+};
+inline constexpr int kPanelRows = 8;
+// Bytes of a panel's storage for `cols` (u, scale and min, 64-byte aligned sections).
+size_t PanelBytes(int64_t cols, int group);
+Panel LayoutPanel(void* buffer, int64_t cols, int group);
+
+// Quantizes row t of x (acts.cols floats) into acts.
+using QuantizeActsFn = void (*)(const float* x, const QuantizedActs& acts, int64_t t);
+// y[r] = dot(weight row r, x) for r < rows, weights of one quantized type, one token.
+using DotRowsQFn = void (*)(const uint8_t* w, size_t row_stride, int64_t rows, int64_t cols,
+                            const QuantizedRow& x, float* y);
+// y[r] = dot(weight row r, x) with f32 activations (F32 / F16 / BF16 weights).
+using DotRowsFFn = void (*)(const uint8_t* w, size_t row_stride, int64_t rows, int64_t cols,
+                            const float* x, float* y);
+// Decodes weight rows [0, nrows) (nrows <= 8) of a quantized type into panel p.
+using PackPanelFn = void (*)(GgmlType type, const uint8_t* w, size_t row_stride, int nrows,
+                             const Panel& p);
+// y[t * ldy + r] = dot(panel row r, acts row t) for t in [t0, t1), r < nrows.
+using PanelGemmFn = void (*)(const Panel& p, const QuantizedActs& acts, int64_t t0, int64_t t1,
+                             float* y, int64_t ldy, int nrows);
+
+struct KernelTable {
+  const char* name = "";
+  bool gemm_wide_u = false;  // panel_gemm is exact for u up to 255 (VNNI); else u <= 128 only
+  QuantizeActsFn quantize_acts = nullptr;
+  DotRowsQFn dot_q[kTypeSlots] = {};
+  DotRowsFFn dot_f[kTypeSlots] = {};
+  PackPanelFn pack_panel[kTypeSlots] = {};
+  PanelGemmFn panel_gemm = nullptr;
+};
+
+// The scalar reference table (always available).
+const KernelTable& ScalarKernels();
+// The table for an instruction set, or nullptr when it is not compiled in or this CPU lacks it.
+// Names: "scalar", "avx2", "avxvnni", "avx512", "neon".
+const KernelTable* KernelsFor(const char* isa);
+// The table MatMul uses: the best one for this CPU unless FLYWHEEL_KERNELS names another.
+const KernelTable& ActiveKernels();
+
+// Per-ISA tables, defined in their own translation units (nullptr when not compiled).
+const KernelTable* Avx2KernelTable();
+const KernelTable* AvxVnniKernelTable();
+const KernelTable* Avx512KernelTable();
+const KernelTable* NeonKernelTable();
+
+}  // namespace fw::kernels

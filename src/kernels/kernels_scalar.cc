@@ -1,0 +1,138 @@
+// The scalar reference kernels: plain loops over the uniform block decode of
+// weight_blocks.h. Every SIMD table is tested against these.
+#include <cstring>
+
+#include "kernels/kernel_table.h"
+#include "kernels/weight_blocks.h"
+#include "tensor/fp16.h"
+
+namespace fw::kernels {
+namespace {
+
+// One row: sum over groups of scale*d_x*(sum u*q - offset*sum q) + min*d_x*sum q.
+// The integer parts are exact; floats are accumulated in group order.
+float DotRowQ(GgmlType type, const BlockFormat& f, const uint8_t* row, int64_t cols,
+              const QuantizedRow& x) {
+  const size_t block_bytes = TypeTraits(type).type_size;
+  DecodedBlock blk;
+  float acc = 0.0f;
+  for (int64_t b = 0; b < cols / f.block; ++b) {
+    DecodeBlock(type, row + static_cast<size_t>(b) * block_bytes, &blk);
+    for (int g = 0; g < f.block / f.group; ++g) {
+      const int64_t k0 = b * f.block + g * f.group;
+      int32_t dot = 0, sum = 0;
+      for (int i = 0; i < f.group; ++i) {
+        dot += static_cast<int32_t>(blk.u[g * f.group + i]) * x.q[k0 + i];
+        sum += x.q[k0 + i];
+      }
+      const float dx = x.d[k0 / 32];
+      acc += blk.scale[g] * dx * static_cast<float>(dot - f.offset * sum);
+      if (f.has_min) acc += blk.min[g] * dx * static_cast<float>(sum);
+    }
+  }
+  return acc;
+}
+
+template <GgmlType T>
+void DotRowsQ(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedRow& x,
+              float* y) {
+  const BlockFormat& f = *FormatOf(T);
+  for (int64_t r = 0; r < rows; ++r) y[r] = DotRowQ(T, f, w + static_cast<size_t>(r) * stride, cols, x);
+}
+
+template <GgmlType T>
+float LoadElement(const uint8_t* row, int64_t k) {
+  if constexpr (T == GgmlType::F32) {
+    float v;
+    std::memcpy(&v, row + k * 4, 4);
+    return v;
+  } else {
+    uint16_t h;
+    std::memcpy(&h, row + k * 2, 2);
+    if constexpr (T == GgmlType::F16) return Fp16ToFp32(h);
+    return Bf16ToFp32(h);
+  }
+}
+
+template <GgmlType T>
+void DotRowsF(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const float* x, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * stride;
+    float acc = 0.0f;
+    for (int64_t k = 0; k < cols; ++k) acc += LoadElement<T>(row, k) * x[k];
+    y[r] = acc;
+  }
+}
+
+void PackPanelScalar(GgmlType type, const uint8_t* w, size_t stride, int nrows, const Panel& p) {
+  const BlockFormat& f = *FormatOf(type);
+  const size_t block_bytes = TypeTraits(type).type_size;
+  const int groups = f.block / f.group;
+  DecodedBlock blk;
+  for (int64_t b = 0; b < p.cols / f.block; ++b) {
+    for (int r = 0; r < kPanelRows; ++r) {
+      if (r < nrows) {
+        DecodeBlock(type, w + static_cast<size_t>(r) * stride + static_cast<size_t>(b) * block_bytes, &blk);
+      } else {
+        std::memset(&blk, 0, sizeof(blk));
+      }
+      for (int k = 0; k < f.block; ++k) {
+        const int64_t kk = b * f.block + k;
+        p.u[((kk / 4) * kPanelRows + r) * 4 + kk % 4] = blk.u[k];
+      }
+      for (int g = 0; g < groups; ++g) {
+        p.scale[(b * groups + g) * kPanelRows + r] = blk.scale[g];
+        p.min[(b * groups + g) * kPanelRows + r] = blk.min[g];
+      }
+    }
+  }
+}
+
+void PanelGemmScalar(const Panel& p, const QuantizedActs& acts, int64_t t0, int64_t t1, float* y,
+                     int64_t ldy, int nrows) {
+  for (int64_t t = t0; t < t1; ++t) {
+    const QuantizedRow x = acts.Row(t);
+    for (int r = 0; r < nrows; ++r) {
+      float acc = 0.0f;
+      for (int64_t g = 0; g < p.cols / p.group; ++g) {
+        int32_t dot = 0, sum = 0;
+        for (int i = 0; i < p.group; ++i) {
+          const int64_t k = g * p.group + i;
+          dot += static_cast<int32_t>(p.u[((k / 4) * kPanelRows + r) * 4 + k % 4]) * x.q[k];
+          sum += x.q[k];
+        }
+        const float dx = x.d[(g * p.group) / 32];
+        acc += p.scale[g * kPanelRows + r] * dx * static_cast<float>(dot - p.offset * sum);
+        if (p.has_min) acc += p.min[g * kPanelRows + r] * dx * static_cast<float>(sum);
+      }
+      y[t * ldy + r] = acc;
+    }
+  }
+}
+
+KernelTable MakeScalarTable() {
+  KernelTable t;
+  t.name = "scalar";
+  t.gemm_wide_u = true;
+  t.quantize_acts = &QuantizeActsRowReference;
+  t.dot_f[static_cast<int>(GgmlType::F32)] = &DotRowsF<GgmlType::F32>;
+  t.dot_f[static_cast<int>(GgmlType::F16)] = &DotRowsF<GgmlType::F16>;
+  t.dot_f[static_cast<int>(GgmlType::BF16)] = &DotRowsF<GgmlType::BF16>;
+#define FW_Q(T)                                                    \
+  t.dot_q[static_cast<int>(GgmlType::T)] = &DotRowsQ<GgmlType::T>; \
+  t.pack_panel[static_cast<int>(GgmlType::T)] = &PackPanelScalar;
+  FW_Q(Q4_0) FW_Q(Q4_1) FW_Q(Q5_0) FW_Q(Q5_1) FW_Q(Q8_0) FW_Q(IQ4_NL)
+  FW_Q(Q2_K) FW_Q(Q3_K) FW_Q(Q4_K) FW_Q(Q5_K) FW_Q(Q6_K)
+#undef FW_Q
+  t.panel_gemm = &PanelGemmScalar;
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& ScalarKernels() {
+  static const KernelTable table = MakeScalarTable();
+  return table;
+}
+
+}  // namespace fw::kernels
