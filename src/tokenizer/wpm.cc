@@ -1,8 +1,9 @@
 // WordPiece ("bert" vocab): llama.cpp's llm_tokenizer_wpm.
 //
 // Preprocessing per codepoint: each one is replaced by the first codepoint of its NFD form
-// (this strips precomposed accents) and lowercased; whitespace ends a word; NUL, U+FFFD,
-// control/format characters and combining marks are dropped; punctuation, ASCII symbols and
+// (this strips precomposed accents; separate combining marks are kept, as llama.cpp build 4748
+// does) and lowercased; whitespace ends a word; NUL, U+FFFD and control/format characters are
+// dropped; punctuation, ASCII symbols and
 // CJK ideographs become one-character words. Each word gets the phantom-space prefix U+2581
 // (the GGUF stores word-initial pieces as "▁word" and continuations without "##") and is
 // split greedily into the longest vocab tokens; a word with no full split becomes [UNK].
@@ -68,7 +69,6 @@ class WpmTokenizer : public TokenizerImpl {
         continue;
       }
       if (cp == 0 || cp == 0xFFFD || (cat & unicode::kControl)) continue;
-      if (cat & unicode::kMark) continue;
       const std::string s = unicode::ToUtf8(unicode::ToLower(cp));
       if ((cat & unicode::kPunctuation) || (cp < 0x7F && (cat & unicode::kSymbol)) ||
           IsChineseChar(cp)) {
