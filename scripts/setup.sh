@@ -9,8 +9,12 @@ PACKAGES=(
   clang libclang-rt-14-dev libomp-dev          # fuzzing (libFuzzer) and clang builds
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   nlohmann-json3-dev libfmt-dev libcli11-dev libpcre2-dev libcpp-httplib-dev libssl-dev
-  nodejs npm                                   # server integration tests use the official JS clients
 )
+# Server integration tests use the official JS clients: Node.js + npm. Machines that already
+# have a Node.js (with its own npm) keep it; Debian's nodejs/npm would conflict with it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 missing=()
