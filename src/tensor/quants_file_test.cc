@@ -152,6 +152,8 @@ TEST_P(QuantMixFileTest, ReproducesEveryQuantizedTensor) {
     ASSERT_TRUE(CanQuantize(type)) << qt.name << " has type " << TypeName(type);
     const quant_test::TensorRef* st = src.Find(qt.name);
     ASSERT_NE(st, nullptr) << qt.name;
+    ASSERT_EQ(st->type, static_cast<uint32_t>(GgmlType::F32)) << qt.name;
+    for (int d = 0; d < 4; ++d) ASSERT_EQ(st->ne[d], qt.ne[d]) << qt.name;
     const int64_t cols = qt.ne[0];
     const int64_t block = TypeTraits(type).block_size;
     const size_t block_bytes = TypeTraits(type).type_size;

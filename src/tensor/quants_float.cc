@@ -5,6 +5,7 @@
 
 #include "tensor/fp16.h"
 #include "tensor/quants_internal.h"
+#include "tensor/no_fp_contract.h"  // last: keeps ggml's rounding (no FMA)
 
 namespace fw::quant {
 namespace {
