@@ -3,6 +3,7 @@
 // description in quant_blocks.h, not from the quantizer).
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -159,6 +160,33 @@ TEST(QuantRoundTrip, TernaryFormatsAgree) {
   // TQ1_0 and TQ2_0 store the same d and trits in different packings: same decoded values.
   const std::vector<float> x = Gaussian(256 * 3, 11);
   EXPECT_EQ(RoundTrip(GgmlType::TQ1_0, x), RoundTrip(GgmlType::TQ2_0, x));
+}
+
+TEST(QuantRoundTrip, NonFiniteInputStaysInBounds) {
+  // NaN / inf weights are garbage in, but must not crash or write outside the row.
+  for (const RoundTripCase& c : kRoundTrip) {
+    std::vector<float> x = Gaussian(512, 13);
+    x[3] = std::numeric_limits<float>::quiet_NaN();
+    x[300] = std::numeric_limits<float>::infinity();
+    x[301] = -std::numeric_limits<float>::infinity();
+    EXPECT_EQ(RoundTrip(c.type, x).size(), 512u) << TypeName(c.type);
+  }
+}
+
+TEST(QuantRoundTrip, ArbitraryBytesDecodeWithinBounds) {
+  // Any byte pattern is a valid block of every format: decoding must stay within the row
+  // (checked under the sanitizer build) and fill exactly n outputs.
+  std::mt19937 rng(77);
+  for (uint32_t id = 0; id < 64; ++id) {
+    const auto traits = LookupGgmlType(id);
+    if (!traits || !CanDequantize(traits->type)) continue;
+    const int64_t n = traits->block_size * 3;
+    std::vector<uint8_t> bytes(RowBytes(traits->type, n));
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+    std::vector<float> y(n + 1, 7.0f);
+    DequantizeRow(traits->type, bytes.data(), y.data(), n);
+    EXPECT_EQ(y[n], 7.0f) << traits->name;
+  }
 }
 
 // ---- layouts decoded from hand-built blocks ----------------------------------------------
