@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "chat/jinja_builtins.h"
 #include "chat/jinja_lexer.h"
 
 namespace fw::jinja {
@@ -33,6 +34,7 @@ class Parser {
   size_t pos_ = 0;
   int depth_ = 0;
   int loop_depth_ = 0;
+  int if_depth_ = 0;  // Jinja2 checks filter/test names at compile time, except inside {% if %}
 
   struct DepthGuard {
     Parser* p;
@@ -200,6 +202,7 @@ class Parser {
   StmtPtr ParseIf() {
     auto s = MakeStmt(StmtKind::kIf, Cur().line);
     Next();  // if
+    ++if_depth_;
     while (true) {
       s->conds.push_back(ParseTuple(false, false, {}, false));
       s->bodies.push_back(ParseStatements({"elif", "else", "endif"}, false));
@@ -209,6 +212,7 @@ class Parser {
       if (needle == "else") s->else_body = ParseStatements({"endif"}, true);
       break;
     }
+    --if_depth_;
     return s;
   }
 
@@ -657,6 +661,7 @@ class Parser {
         Next();
         e->name += "." + ExpectName();
       }
+      if (if_depth_ == 0 && !FindFilter(e->name)) Fail("No filter named '" + e->name + "'.");
       if (IsOp("(")) ParseCallArgs(*e);
       e->a = std::move(node);
       node = Seal(std::move(e));
@@ -674,6 +679,7 @@ class Parser {
       Next();
       e->name += "." + ExpectName();
     }
+    if (if_depth_ == 0 && !FindTest(e->name)) Fail("No test named '" + e->name + "'.");
     if (IsOp("(")) {
       ParseCallArgs(*e);
     } else if ((Cur().type == TokenType::kName || Cur().type == TokenType::kString ||
