@@ -460,4 +460,6 @@ constinit const std::array<uint32_t, 256> kIq3xxsGrid = kIq3xxs;
 constinit const std::array<uint32_t, 512> kIq3sGrid = kIq3s;
 constinit const std::array<uint64_t, 2048> kIq1sGrid = kIq1s;
 
+const uint16_t* Iq3GridCodes(int grid_size) { return grid_size == 256 ? kIq3xxsCodes : kIq3sCodes; }
+
 }  // namespace fw::quant

@@ -20,6 +20,10 @@ extern const std::array<uint32_t, 256> kIq3xxsGrid;
 extern const std::array<uint32_t, 512> kIq3sGrid;
 extern const std::array<uint64_t, 2048> kIq1sGrid;
 
+// The 3-bit grids as level codes (element j's level l at bits 3j..3j+2), ascending; the
+// quantizers work with magnitudes 2l + 1. grid_size is 256 (IQ3_XXS) or 512 (IQ3_S).
+const uint16_t* Iq3GridCodes(int grid_size);
+
 // IQ2/IQ3 store 7 sign bits per 8 elements; the 8th makes the number of minus signs even.
 // Bit j of the result set = element j negative.
 inline uint8_t Iq2Signs(uint32_t seven_bits) {

@@ -45,8 +45,8 @@ Kernels KernelsFor(GgmlType t) {
     case GgmlType::IQ2_XXS: return {DequantizeIq2Xxs, nullptr};
     case GgmlType::IQ2_XS: return {DequantizeIq2Xs, nullptr};
     case GgmlType::IQ2_S: return {DequantizeIq2S, nullptr};
-    case GgmlType::IQ3_XXS: return {DequantizeIq3Xxs, nullptr};
-    case GgmlType::IQ3_S: return {DequantizeIq3S, nullptr};
+    case GgmlType::IQ3_XXS: return {DequantizeIq3Xxs, QuantizeIq3Xxs};
+    case GgmlType::IQ3_S: return {DequantizeIq3S, QuantizeIq3S};
     case GgmlType::IQ1_S: return {DequantizeIq1S, nullptr};
     case GgmlType::IQ1_M: return {DequantizeIq1M, nullptr};
     case GgmlType::TQ1_0: return {DequantizeTq1_0, QuantizeTq1_0};

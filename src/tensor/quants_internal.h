@@ -1,6 +1,6 @@
 // Per-type scalar reference kernels behind quants.h (one family per file:
 // quants_float.cc, quants_legacy.cc, dequantize_k.cc, quantize_k.cc, quants_iq4.cc,
-// dequantize_iq.cc, quants_ternary.cc). Each function handles n elements, n a multiple of the block size
+// dequantize_iq.cc, quantize_iq3.cc, quants_ternary.cc). Each function handles n elements, n a multiple of the block size
 // (quants.cc checks that); src and dst must not overlap. Stateless, thread-safe.
 #pragma once
 
@@ -55,7 +55,10 @@ void DequantizeIq4Xs(const void* src, float* dst, int64_t n);
 void QuantizeIq4Nl(const float* src, void* dst, int64_t n);
 void QuantizeIq4Xs(const float* src, void* dst, int64_t n);
 
-// Codebook i-quants (dequantize only: ggml's quantizers for these need an importance matrix).
+// Codebook i-quants. Only IQ3_XXS and IQ3_S quantize: ggml's quantizers for the others need
+// an importance matrix.
+void QuantizeIq3Xxs(const float* src, void* dst, int64_t n);
+void QuantizeIq3S(const float* src, void* dst, int64_t n);
 void DequantizeIq2Xxs(const void* src, float* dst, int64_t n);
 void DequantizeIq2Xs(const void* src, float* dst, int64_t n);
 void DequantizeIq2S(const void* src, float* dst, int64_t n);
