@@ -3,8 +3,8 @@
 // kernel is tested against. Stateless and thread-safe; src and dst must not overlap.
 //
 // Coverage: DequantizeRow handles every type of the table except I64; QuantizeRow handles
-// F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K..Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0 and
-// TQ2_0 (the codebook i-quants need an importance matrix in ggml and are not quantized here).
+// F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K..Q6_K, Q8_K, IQ4_NL, IQ4_XS, IQ3_XXS,
+// IQ3_S, TQ1_0 and TQ2_0 (IQ2_*, IQ1_* need an importance matrix in ggml: not quantized here).
 // Misuse (an unsupported type, n not a multiple of the block size) asserts in debug builds;
 // in release builds nothing past RowBytes / n is touched and undecodable outputs are NaN.
 #pragma once
