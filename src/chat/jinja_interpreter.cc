@@ -370,7 +370,7 @@ std::string Interpreter::Render(const Value& context) {
   root_ = &root;
   if (context.is_dict()) {
     for (const auto& [k, v] : context.dict().items) {
-      if (k.is_string()) root.vars[k.str()] = v;
+      if (k.is_string()) root.Set(k.str(), v);
     }
   }
   std::string out;
@@ -403,8 +403,7 @@ Interpreter::Flow Interpreter::ExecBody(const Body& body, Scope& scope, std::str
 
 Value Interpreter::Lookup(const std::string& name, Scope& scope) {
   for (Scope* s = &scope; s; s = s->parent) {
-    auto it = s->vars.find(name);
-    if (it != s->vars.end()) return it->second;
+    if (Value* v = s->Find(name)) return *v;
   }
   auto g = globals_.find(name);
   if (g != globals_.end()) return g->second;
@@ -413,7 +412,7 @@ Value Interpreter::Lookup(const std::string& name, Scope& scope) {
 
 void Interpreter::Assign(Scope& scope, const std::vector<std::string>& names, bool unpack, const Value& value) {
   if (!unpack) {
-    scope.vars[names[0]] = value;
+    scope.Set(names[0], value);
     return;
   }
   std::vector<Value> items = Iterate(value);
@@ -422,7 +421,7 @@ void Interpreter::Assign(Scope& scope, const std::vector<std::string>& names, bo
                          ? "not enough values to unpack (expected " + std::to_string(names.size()) + ", got " + std::to_string(items.size()) + ")"
                          : "too many values to unpack (expected " + std::to_string(names.size()) + ")");
   }
-  for (size_t i = 0; i < names.size(); ++i) scope.vars[names[i]] = items[i];
+  for (size_t i = 0; i < names.size(); ++i) scope.Set(names[i], items[i]);
 }
 
 void Interpreter::ExecSet(const Stmt& s, Scope& scope, const Value& value) {
@@ -488,14 +487,14 @@ Interpreter::Flow Interpreter::Exec(const Stmt& s, Scope& scope, std::string& ou
     }
     case StmtKind::kMacro: {
       const Stmt* macro = &s;
-      scope.vars[s.name] = Value::MakeCallable(s.name, [macro](Interpreter& in, CallArgs& args) {
+      scope.Set(s.name, Value::MakeCallable(s.name, [macro](Interpreter& in, CallArgs& args) {
         return in.CallMacro(*macro, args);
-      });
+      }));
       return Flow::kNormal;
     }
     case StmtKind::kWith: {
       Scope inner{{}, &scope};
-      for (size_t i = 0; i < s.targets.size(); ++i) inner.vars[s.targets[i]] = Eval(*s.values[i], scope);
+      for (size_t i = 0; i < s.targets.size(); ++i) inner.Set(s.targets[i], Eval(*s.values[i], scope));
       return ExecBody(s.body, inner, out);
     }
     case StmtKind::kBreak: return Flow::kBreak;
@@ -528,7 +527,7 @@ void Interpreter::ExecFor(const Stmt& s, Scope& scope, std::string& out) {
     CountIteration();
     loop->index0 = static_cast<int64_t>(i);
     Scope iter{{}, &scope};
-    iter.vars["loop"] = loop_value;
+    iter.Set("loop", loop_value);
     Assign(iter, s.targets, s.tuple_target, (*loop->items)[i]);
     if (ExecBody(s.body, iter, out) == Flow::kBreak) break;
   }
@@ -542,7 +541,7 @@ Value Interpreter::CallMacro(const Stmt& macro, CallArgs& args) {
   std::vector<Value> varargs;
   for (size_t i = 0; i < args.positional.size(); ++i) {
     if (i < n) {
-      scope.vars[macro.params[i].name] = args.positional[i];
+      scope.Set(macro.params[i].name, args.positional[i]);
       bound[i] = true;
     } else {
       varargs.push_back(args.positional[i]);
@@ -554,7 +553,7 @@ Value Interpreter::CallMacro(const Stmt& macro, CallArgs& args) {
     for (size_t i = 0; i < n; ++i) {
       if (macro.params[i].name == k) {
         if (bound[i]) throw JinjaError("macro '" + macro.name + "' got multiple values for argument '" + k + "'");
-        scope.vars[k] = v;
+        scope.Set(k, v);
         bound[i] = true;
         found = true;
       }
@@ -564,14 +563,13 @@ Value Interpreter::CallMacro(const Stmt& macro, CallArgs& args) {
   for (size_t i = 0; i < n; ++i) {
     if (bound[i]) continue;
     if (macro.params[i].default_value) {
-      scope.vars[macro.params[i].name] = Eval(*macro.params[i].default_value, scope);
+      scope.Set(macro.params[i].name, Eval(*macro.params[i].default_value, scope));
     } else {
-      scope.vars[macro.params[i].name] =
-          Value::Undefined("parameter '" + macro.params[i].name + "' was not provided");
+      scope.Set(macro.params[i].name, Value::Undefined("parameter '" + macro.params[i].name + "' was not provided"));
     }
   }
-  scope.vars["varargs"] = Value::MakeList(std::move(varargs), true);
-  scope.vars["kwargs"] = Value::MakeDict(kwargs);
+  scope.Set("varargs", Value::MakeList(std::move(varargs), true));
+  scope.Set("kwargs", Value::MakeDict(kwargs));
   std::string out;
   ExecBody(macro.body, scope, out);
   return Value::String(std::move(out));

@@ -20,8 +20,8 @@ namespace fw::jinja {
 
 struct RenderLimits {
   size_t max_output_bytes = 64u << 20;
-  int64_t max_loop_iterations = 1 << 22;  // all loops of one render together
-  int max_depth = 1500;                   // nested expression/statement/macro evaluation
+  int64_t max_loop_iterations = 1 << 20;  // all loops of one render together
+  int max_depth = 1000;                   // nested expression/statement/macro evaluation
 };
 
 // raise_exception(msg): the message is reported verbatim.
@@ -53,9 +53,19 @@ class Interpreter {
   int line() const { return line_; }
 
  private:
+  // Scopes hold a handful of names (loop variables, a few sets), so a flat list beats a
+  // hash map; a for-loop makes one per iteration.
   struct Scope {
-    std::unordered_map<std::string, Value> vars;
+    std::vector<std::pair<std::string, Value>> vars;
     Scope* parent = nullptr;
+    Value* Find(const std::string& name) {
+      for (auto& [k, v] : vars) if (k == name) return &v;
+      return nullptr;
+    }
+    void Set(const std::string& name, Value value) {
+      if (Value* v = Find(name)) *v = std::move(value);
+      else vars.emplace_back(name, std::move(value));
+    }
   };
   enum class Flow { kNormal, kBreak, kContinue };
 
