@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/attention.h"
 #include "kernels/quantized_acts.h"
 #include "tensor/ggml_type.h"
 
@@ -46,6 +47,8 @@ using PackPanelFn = void (*)(GgmlType type, const uint8_t* w, size_t row_stride,
 // y[t * ldy + r] = dot(panel row r, acts row t) for t in [t0, t1), r < nrows.
 using PanelGemmFn = void (*)(const Panel& p, const QuantizedActs& acts, int64_t t0, int64_t t1,
                              float* y, int64_t ldy, int nrows);
+// See attention.h.
+using AttendGroupFn = void (*)(const AttentionArgs& a);
 
 struct KernelTable {
   const char* name = "";
@@ -55,6 +58,7 @@ struct KernelTable {
   DotRowsFFn dot_f[kTypeSlots] = {};
   PackPanelFn pack_panel[kTypeSlots] = {};
   PanelGemmFn panel_gemm = nullptr;
+  AttendGroupFn attend_group = nullptr;
 };
 
 // The scalar reference table (always available).

@@ -125,6 +125,7 @@ KernelTable MakeScalarTable() {
   FW_Q(Q2_K) FW_Q(Q3_K) FW_Q(Q4_K) FW_Q(Q5_K) FW_Q(Q6_K)
 #undef FW_Q
   t.panel_gemm = &PanelGemmScalar;
+  t.attend_group = &AttendGroupReference;
   return t;
 }
 
