@@ -27,6 +27,9 @@ struct Panel {
   int group = 32;
   int offset = 0;
   bool has_min = false;
+  int u_max = 255;        // largest u (lets maddubs-based kernels sum in int16 safely)
+  bool signed_w = false;  // u holds signed int8 weights, offset 0 (Q8_0 / IQ4_NL on
+                          // tables without gemm_wide_u: they use the sign trick instead)
 };
 inline constexpr int kPanelRows = 8;
 // Bytes of a panel's storage for `cols` (u, scale and min, 64-byte aligned sections).
@@ -52,7 +55,8 @@ using AttendGroupFn = void (*)(const AttentionArgs& a);
 
 struct KernelTable {
   const char* name = "";
-  bool gemm_wide_u = false;  // panel_gemm is exact for u up to 255 (VNNI); else u <= 128 only
+  bool gemm_wide_u = false;  // panel_gemm is exact for u up to 255 (VNNI); else u <= 128 only,
+                             // and types with larger u are packed with signed_w
   QuantizeActsFn quantize_acts = nullptr;
   DotRowsQFn dot_q[kTypeSlots] = {};
   DotRowsFFn dot_f[kTypeSlots] = {};

@@ -94,8 +94,10 @@ void RunGemm(Job& job, int /*thread*/, int /*n_threads*/) {
     const int np = static_cast<int>((r1 - r0 + kPanelRows - 1) / kPanelRows);
     for (int p = 0; p < np; ++p) {
       panels[p] = LayoutPanel(store + p * panel_bytes, w.cols, job.fmt->group);
-      panels[p].offset = job.fmt->offset;
+      panels[p].signed_w = !job.kt->gemm_wide_u && job.fmt->u_max > 128;
+      panels[p].offset = panels[p].signed_w ? 0 : job.fmt->offset;
       panels[p].has_min = job.fmt->has_min;
+      panels[p].u_max = job.fmt->u_max;
       const int64_t pr = r0 + p * kPanelRows;
       const int nrows = static_cast<int>(std::min<int64_t>(kPanelRows, r1 - pr));
       job.kt->pack_panel[static_cast<int>(w.type)](w.type, base + static_cast<size_t>(pr) * w.row_stride,
@@ -158,8 +160,7 @@ void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int6
   }
   job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols);
   const int slot = static_cast<int>(w.type);
-  const bool gemm = n >= kGemmMinTokens && kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr &&
-                    (kt.gemm_wide_u || fmt->u_max <= 128);
+  const bool gemm = n >= kGemmMinTokens && kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
   if (n == 1 || threads == 1) {
     for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x + t * w.cols, job.acts, t);
   } else {
