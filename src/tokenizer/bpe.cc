@@ -4,6 +4,8 @@
 // decoder does), split by the pre-tokenizer regexes of tokenizer.ggml.pre, byte-level
 // encoded (every byte -> a printable stand-in character), and merged by rank. A final symbol
 // that is not a token is emitted byte by byte where single-byte tokens exist.
+#include <unordered_map>
+
 #include "tokenizer/pretokenize.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
@@ -17,11 +19,12 @@ class BpeTokenizer : public TokenizerImpl {
                               bool parse_special) const override {
     std::vector<int32_t> out;
     if (add_special && vocab.add_bos) out.push_back(vocab.bos);
+    Cache cache;
     for (const Fragment& f : PartitionSpecial(vocab, text, parse_special)) {
       if (f.token >= 0) {
         out.push_back(f.token);
       } else {
-        TokenizeText(text.substr(f.offset, f.length), &out);
+        TokenizeText(text.substr(f.offset, f.length), &cache, &out);
       }
     }
     if (add_special && vocab.add_eos) out.push_back(vocab.eos);
@@ -41,29 +44,53 @@ class BpeTokenizer : public TokenizerImpl {
     return "";
   }
 
-  void TokenizeText(std::string_view raw, std::vector<int32_t>* out) const {
+  // Per-Encode memo of pre-tokenized piece (raw bytes) -> ids; the merge of a word does not
+  // depend on its context.
+  using Cache = std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>>;
+  static constexpr size_t kMaxCacheEntries = 1 << 16;
+  static constexpr size_t kMaxCachedWord = 256;
+
+  void TokenizeText(std::string_view raw, Cache* cache, std::vector<int32_t>* out) const {
     const std::string text = unicode::SanitizeUtf8(raw);
+    const std::string_view sv(text);
     std::string word;
-    for (const Span& piece : pre_->Split(text)) {
-      word = ByteLevelEncode(std::string_view(text).substr(piece.first, piece.second - piece.first));
-      if (vocab.ignore_merges) {
-        const int32_t id = vocab.Find(word);
-        if (id >= 0) {
-          out->push_back(id);
+    for (const Span& span : pre_->Split(text)) {
+      const std::string_view piece = sv.substr(span.first, span.second - span.first);
+      const bool cacheable = piece.size() <= kMaxCachedWord;
+      if (cacheable) {
+        auto it = cache->find(piece);
+        if (it != cache->end()) {
+          out->insert(out->end(), it->second.begin(), it->second.end());
           continue;
         }
       }
-      for (const Span& s : BpeMergeWord(word, ranks_)) {
-        const std::string_view sym = std::string_view(word).substr(s.first, s.second - s.first);
-        const int32_t id = vocab.Find(sym);
-        if (id >= 0) {
-          out->push_back(id);
-          continue;
-        }
-        for (char c : sym) {
-          const int32_t bid = vocab.Find(std::string_view(&c, 1));
-          if (bid >= 0) out->push_back(bid);
-        }
+      word = ByteLevelEncode(piece);
+      const size_t before = out->size();
+      TokenizeWord(word, out);
+      if (cacheable && cache->size() < kMaxCacheEntries) {
+        cache->emplace(std::string(piece), std::vector<int32_t>(out->begin() + before, out->end()));
+      }
+    }
+  }
+
+  void TokenizeWord(const std::string& word, std::vector<int32_t>* out) const {
+    if (vocab.ignore_merges) {
+      const int32_t id = vocab.Find(word);
+      if (id >= 0) {
+        out->push_back(id);
+        return;
+      }
+    }
+    for (const Span& s : BpeMergeWord(word, ranks_)) {
+      const std::string_view sym = std::string_view(word).substr(s.first, s.second - s.first);
+      const int32_t id = vocab.Find(sym);
+      if (id >= 0) {
+        out->push_back(id);
+        continue;
+      }
+      for (char c : sym) {
+        const int32_t bid = vocab.Find(std::string_view(&c, 1));
+        if (bid >= 0) out->push_back(bid);
       }
     }
   }

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -550,8 +551,9 @@ class HfTokenizer : public TokenizerImpl {
     std::vector<int32_t> seq;
     bool first = true;
     size_t cur = 0;
+    Cache cache;
     auto flush = [&](size_t end) {
-      if (end > cur) EncodeSegment(text.substr(cur, end - cur), first, &seq);
+      if (end > cur) EncodeSegment(text.substr(cur, end - cur), first, &cache, &seq);
       first = false;
     };
     size_t pos = 0;
@@ -619,15 +621,24 @@ class HfTokenizer : public TokenizerImpl {
 
   bool IsSpecialAdded(int32_t id) const { return special_ids_.count(id) > 0; }
 
-  void EncodeSegment(std::string_view raw, bool first, std::vector<int32_t>* out) const {
+  // Per-Encode memo: chunk text -> ids.
+  using Cache = std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>>;
+  static constexpr size_t kMaxCacheEntries = 1 << 16;
+  static constexpr size_t kMaxCachedWord = 256;
+
+  void EncodeSegment(std::string_view raw, bool first, Cache* cache, std::vector<int32_t>* out) const {
     std::string s = unicode::SanitizeUtf8(raw);
     if (normalizer_) normalizer_->Apply(&s);
     std::vector<std::string> pieces{s};
     if (pretok_) pretok_->Apply(&pieces, first);
-    for (const std::string& w : pieces) EncodeWord(w, out);
+    for (const std::string& w : pieces) EncodeWord(w, cache, out);
   }
 
-  void EncodeWord(const std::string& w, std::vector<int32_t>* out) const {
+  // One pre-tokenized word. When no merge can produce a token with U+2581 after another
+  // character (metaspace_independent_), merges never cross the start of a "▁" run, so such a
+  // long word (e.g. a whole sentence for Metaspace-normalized vocabs) is merged chunk by
+  // chunk, which gives the same result.
+  void EncodeWord(const std::string& w, Cache* cache, std::vector<int32_t>* out) const {
     if (w.empty()) return;
     if (ignore_merges_) {
       const int32_t id = model_vocab_find(w);
@@ -636,9 +647,51 @@ class HfTokenizer : public TokenizerImpl {
         return;
       }
     }
+    const std::string_view sv(w);
+    bool prev_unk = false;
+    auto append = [&](std::string_view chunk) {
+      const std::vector<int32_t>* ids = nullptr;
+      std::vector<int32_t> fresh;
+      if (chunk.size() <= kMaxCachedWord) {
+        auto it = cache->find(chunk);
+        if (it != cache->end()) ids = &it->second;
+      }
+      if (ids == nullptr) {
+        MergeChunk(chunk, &fresh);
+        if (chunk.size() <= kMaxCachedWord && cache->size() < kMaxCacheEntries) {
+          ids = &cache->emplace(std::string(chunk), std::move(fresh)).first->second;
+        } else {
+          ids = &fresh;
+        }
+      }
+      size_t k = 0;
+      if (fuse_unk_ && prev_unk && !ids->empty() && (*ids)[0] == vocab.unk) k = 1;
+      out->insert(out->end(), ids->begin() + k, ids->end());
+      if (!ids->empty()) prev_unk = vocab.unk >= 0 && ids->back() == vocab.unk;
+    };
+    if (!metaspace_independent_) {
+      append(sv);
+      return;
+    }
+    size_t begin = 0;
+    bool prev_space = false;
+    for (size_t off = 0; off < w.size();) {
+      const size_t n = std::min(unicode::Utf8SeqLen(static_cast<uint8_t>(w[off])), w.size() - off);
+      const bool space = n == 3 && sv.compare(off, 3, "\xE2\x96\x81") == 0;
+      if (space && !prev_space && off > 0) {
+        append(sv.substr(begin, off - begin));
+        begin = off;
+      }
+      prev_space = space;
+      off += n;
+    }
+    append(sv.substr(begin));
+  }
+
+  void MergeChunk(std::string_view w, std::vector<int32_t>* out) const {
     bool prev_unk = false;
     for (const Span& s : BpeMergeWord(w, ranks_)) {
-      const std::string_view sym = std::string_view(w).substr(s.first, s.second - s.first);
+      const std::string_view sym = w.substr(s.first, s.second - s.first);
       const int32_t id = model_vocab_find(sym);
       if (id >= 0) {
         out->push_back(id);
@@ -682,6 +735,7 @@ class HfTokenizer : public TokenizerImpl {
   MergeRanks ranks_;
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> model_vocab_;
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
+  bool metaspace_independent_ = false;
   int32_t byte_token_[256];
   std::vector<AddedToken> added_;
   std::vector<const AddedToken*> added_by_byte_[256];
@@ -809,14 +863,23 @@ Result<std::unique_ptr<TokenizerImpl>> Build(const json& j, const json& config) 
   }
 
   int32_t rank = 0;
+  t->metaspace_independent_ = true;
+  auto check_merge = [&](const std::string& a, const std::string& b) {
+    const std::string merged = a + b;
+    size_t i = 0;
+    while (merged.compare(i, 3, "\xE2\x96\x81") == 0) i += 3;
+    if (merged.find("\xE2\x96\x81", i) != std::string::npos) t->metaspace_independent_ = false;
+  };
   for (const json& m : model.at("merges")) {
     if (m.is_string()) {
       const std::string s = m.get<std::string>();
       const size_t pos = s.find(' ');
       if (pos == std::string::npos) return Status::Error("bad merge '" + s + "'");
       t->ranks_.Add(std::string_view(s).substr(0, pos), std::string_view(s).substr(pos + 1), rank);
+      check_merge(s.substr(0, pos), s.substr(pos + 1));
     } else if (m.is_array() && m.size() == 2) {
       t->ranks_.Add(m[0].get<std::string>(), m[1].get<std::string>(), rank);
+      check_merge(m[0].get<std::string>(), m[1].get<std::string>());
     } else {
       return Status::Error("bad merge entry at rank " + std::to_string(rank));
     }

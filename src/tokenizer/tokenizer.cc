@@ -86,9 +86,10 @@ const std::string& ByteToUnicode(uint8_t byte) { return Bytes().to_unicode[byte]
 int UnicodeToByte(uint32_t cp) { return cp < 512 ? Bytes().from_cp[cp] : -1; }
 
 std::string ByteLevelEncode(std::string_view s) {
+  const ByteTables& t = Bytes();
   std::string out;
   out.reserve(s.size() * 2);
-  for (char c : s) out += ByteToUnicode(static_cast<uint8_t>(c));
+  for (char c : s) out += t.to_unicode[static_cast<uint8_t>(c)];
   return out;
 }
 

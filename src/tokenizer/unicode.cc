@@ -267,11 +267,51 @@ std::vector<uint32_t> NfcCodepoints(const std::vector<uint32_t>& cps) {
 }
 
 std::string Nfd(std::string_view s) { return EncodeUtf8(NfdCodepoints(DecodeUtf8(s))); }
+
+namespace {
+// Codepoints that NFC may change or that may combine with the character before them: those
+// with a canonical decomposition, a non-zero combining class, or that occur as the second
+// half of a composition (incl. Hangul vowel / trailing jamo). A string without any is NFC.
+const std::vector<bool>& MaybeNotNfc() {
+  static const std::vector<bool> v = [] {
+    std::vector<bool> m(kMaxCodepoint + 1, false);
+    for (size_t i = 0; i < t::kDecompSize; ++i) m[t::kDecomp[i].cp] = true;
+    for (size_t i = 0; i < t::kCombiningClassSize; ++i) m[t::kCombiningClass[i].cp] = true;
+    for (size_t i = 0; i < t::kCompositionsSize; ++i) m[t::kCompositions[i].second] = true;
+    for (uint32_t cp = kVBase; cp < kVBase + kVCount; ++cp) m[cp] = true;
+    for (uint32_t cp = kTBase + 1; cp < kTBase + kTCount; ++cp) m[cp] = true;
+    return m;
+  }();
+  return v;
+}
+}  // namespace
+
 std::string Nfc(std::string_view s) {
   bool ascii = true;
   for (char c : s) ascii &= static_cast<uint8_t>(c) < 0x80;
   if (ascii) return std::string(s);
-  return EncodeUtf8(NfcCodepoints(DecodeUtf8(s)));
+  // Only the stretches around "maybe not NFC" codepoints need the full algorithm: a clean
+  // codepoint is a starter that nothing before it can combine with, so NFC splits there.
+  const std::vector<bool>& dirty = MaybeNotNfc();
+  const std::vector<uint32_t> cps = DecodeUtf8(s);
+  std::vector<uint32_t> out;
+  out.reserve(cps.size());
+  std::vector<uint32_t> region;
+  for (size_t i = 0; i < cps.size();) {
+    if (!dirty[cps[i]]) {
+      out.push_back(cps[i++]);
+      continue;
+    }
+    region.clear();
+    if (!out.empty()) {  // the clean starter before may compose with what follows
+      region.push_back(out.back());
+      out.pop_back();
+    }
+    while (i < cps.size() && dirty[cps[i]]) region.push_back(cps[i++]);
+    const std::vector<uint32_t> r = NfcCodepoints(region);
+    out.insert(out.end(), r.begin(), r.end());
+  }
+  return EncodeUtf8(out);
 }
 
 std::string Lowercase(std::string_view s) {
