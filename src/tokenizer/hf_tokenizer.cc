@@ -477,10 +477,12 @@ Status AddDecoders(const json& j, std::vector<Decoder>* out) {
   return Status::Ok();
 }
 
-// Runs the decoder chain; piece_mode skips the rules that only make sense at the start of a
-// whole sequence (Strip, Metaspace's first-token space) so TokenToPiece shows the raw piece.
+// Runs the decoder chain; piece_mode skips the rules that only make sense for a whole
+// sequence (a Strip after Fuse, Metaspace's and WordPiece's first-token rules) so
+// TokenToPiece shows the piece as it appears inside a text.
 std::string RunDecoders(const std::vector<Decoder>& decs, std::vector<std::string> tokens,
                         bool piece_mode) {
+  bool fused = false;
   for (const Decoder& d : decs) {
     switch (d.kind) {
       case Decoder::kByteLevel:
@@ -499,10 +501,11 @@ std::string RunDecoders(const std::vector<Decoder>& decs, std::vector<std::strin
         std::string all;
         for (const std::string& t : tokens) all += t;
         tokens.assign(1, all);
+        fused = true;
         break;
       }
       case Decoder::kStrip:
-        if (piece_mode) break;
+        if (piece_mode && fused) break;  // a sequence-level strip
         for (std::string& t : tokens) {
           size_t b = 0, e = t.size();
           for (size_t k = 0; k < d.start && t.compare(b, d.a.size(), d.a) == 0 && b < e; ++k) b += d.a.size();
@@ -577,7 +580,7 @@ class HfTokenizer : public TokenizerImpl {
     flush(text.size());
     if (!add_special) return seq;
     std::vector<int32_t> out;
-    for (const Piece& p : template_) {
+    for (const TemplatePiece& p : template_) {
       if (p.sequence) {
         out.insert(out.end(), seq.begin(), seq.end());
       } else {
@@ -593,13 +596,34 @@ class HfTokenizer : public TokenizerImpl {
   }
 
   std::string Decode(const std::vector<int32_t>& ids, bool render_special) const override {
-    std::vector<std::string> tokens;
-    tokens.reserve(ids.size());
+    if (!fast_decode_) {
+      std::vector<std::string> tokens;
+      tokens.reserve(ids.size());
+      for (int32_t id : ids) {
+        if (!render_special && IsSpecialAdded(id)) continue;
+        tokens.push_back(vocab.text[id]);
+      }
+      return RunDecoders(decoders_, std::move(tokens), /*piece_mode=*/false);
+    }
+    // Fast path (every step is per token, apart from Strips after the Fuse): the cached
+    // pieces concatenated, the first token's rules, then the sequence-level strips.
+    std::string out;
+    bool first = true;
     for (int32_t id : ids) {
       if (!render_special && IsSpecialAdded(id)) continue;
-      tokens.push_back(vocab.text[id]);
+      const std::string& piece = Piece(id, true);
+      if (first) {
+        first = false;
+        const bool drop = !piece.empty() && piece[0] == ' ' &&
+                          (first_strips_space_ ||
+                           (!wordpiece_prefix_.empty() && vocab.text[id].compare(0, wordpiece_prefix_.size(), wordpiece_prefix_) != 0));
+        out.append(piece, drop ? 1 : 0, std::string::npos);
+      } else {
+        out += piece;
+      }
     }
-    return RunDecoders(decoders_, std::move(tokens), /*piece_mode=*/false);
+    for (const Decoder& d : seq_strips_) out = RunDecoders({d}, {out}, /*piece_mode=*/false);
+    return out;
   }
 
   // Leftmost-longest: the longest added token starting at pos (candidates by first byte).
@@ -724,7 +748,7 @@ class HfTokenizer : public TokenizerImpl {
     return it == model_vocab_.end() ? -1 : it->second;
   }
 
-  struct Piece {
+  struct TemplatePiece {
     bool sequence = false;
     std::vector<int32_t> ids;
   };
@@ -732,6 +756,10 @@ class HfTokenizer : public TokenizerImpl {
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTok> pretok_;
   std::vector<Decoder> decoders_;
+  bool fast_decode_ = false;
+  bool first_strips_space_ = false;  // a Metaspace decoder with a prepend scheme
+  std::string wordpiece_prefix_;     // a WordPiece decoder's prefix
+  std::vector<Decoder> seq_strips_;  // Strip decoders after the Fuse
   MergeRanks ranks_;
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> model_vocab_;
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
@@ -740,7 +768,7 @@ class HfTokenizer : public TokenizerImpl {
   std::vector<AddedToken> added_;
   std::vector<const AddedToken*> added_by_byte_[256];
   std::set<int32_t> special_ids_;
-  std::vector<Piece> template_{Piece{true, {}}};
+  std::vector<TemplatePiece> template_{TemplatePiece{true, {}}};
 };
 
 Result<json> ReadJson(const std::string& path) {
@@ -777,7 +805,7 @@ Status ParsePostProcessor(const json& pp, HfTokenizer* t) {
         const std::string name = item["SpecialToken"].value("id", "");
         const json& sp = pp.at("special_tokens");
         if (!sp.contains(name)) return Status::Error("post_processor: unknown special token '" + name + "'");
-        HfTokenizer::Piece p;
+        HfTokenizer::TemplatePiece p;
         for (const json& id : sp[name].at("ids")) p.ids.push_back(id.get<int32_t>());
         t->template_.push_back(p);
       }
@@ -894,6 +922,21 @@ Result<std::unique_ptr<TokenizerImpl>> Build(const json& j, const json& config) 
   }
   if (j.contains("decoder") && !j["decoder"].is_null()) {
     FW_RETURN_IF_ERROR(AddDecoders(j["decoder"], &t->decoders_));
+  }
+  t->fast_decode_ = true;
+  bool fused = false;
+  for (const Decoder& d : t->decoders_) {
+    if (d.kind == Decoder::kFuse) {
+      fused = true;
+    } else if (fused) {
+      if (d.kind == Decoder::kStrip) {
+        t->seq_strips_.push_back(d);
+      } else {
+        t->fast_decode_ = false;  // a per-text step after Fuse: run the whole chain
+      }
+    }
+    if (d.kind == Decoder::kMetaspace && d.flag) t->first_strips_space_ = true;
+    if (d.kind == Decoder::kWordPiece) t->wordpiece_prefix_ = d.a;
   }
   FW_RETURN_IF_ERROR(ParsePostProcessor(j.value("post_processor", json()), t.get()));
 

@@ -210,14 +210,26 @@ std::vector<Span> BpeMergeWord(std::string_view word, const MergeRanks& ranks,
 // ---------------------------------------------------------------------------------------
 // TokenizerImpl default detokenizer
 // ---------------------------------------------------------------------------------------
+void TokenizerImpl::BuildPieceCache() {
+  pieces_.resize(vocab.size());
+  hidden_.assign(vocab.size(), false);
+  for (int32_t id = 0; id < vocab.size(); ++id) {
+    pieces_[id] = TokenToPiece(id, true);
+    hidden_[id] = !pieces_[id].empty() && TokenToPiece(id, false).empty();
+  }
+}
+
 std::string TokenizerImpl::Decode(const std::vector<int32_t>& ids, bool render_special) const {
   std::string out;
   bool remove_space = vocab.add_space_prefix;
   for (int32_t id : ids) {
-    std::string piece = TokenToPiece(id, render_special);
-    if (remove_space && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
+    const std::string& piece = Piece(id, render_special);
+    if (remove_space && !piece.empty() && piece[0] == ' ') {
+      out.append(piece, 1, std::string::npos);
+    } else {
+      out += piece;
+    }
     remove_space = false;
-    out += piece;
   }
   if (vocab.clean_spaces) out = tok::CleanSpaces(std::move(out));
   return out;
@@ -359,7 +371,9 @@ Result<std::unique_ptr<TokenizerImpl>> LoadGgufImpl(const GgufFile& f) {
 // ---------------------------------------------------------------------------------------
 // Facade
 // ---------------------------------------------------------------------------------------
-Tokenizer::Tokenizer(std::unique_ptr<TokenizerImpl> impl) : impl_(std::move(impl)) {}
+Tokenizer::Tokenizer(std::unique_ptr<TokenizerImpl> impl) : impl_(std::move(impl)) {
+  impl_->BuildPieceCache();
+}
 Tokenizer::~Tokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& file) {
@@ -381,7 +395,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special,
 }
 std::string Tokenizer::TokenToPiece(int32_t id, bool render_special) const {
   if (!impl_->vocab.valid(id)) return "";
-  return impl_->TokenToPiece(id, render_special);
+  return impl_->Piece(id, render_special);
 }
 std::string Tokenizer::Decode(const std::vector<int32_t>& ids, bool render_special) const {
   std::vector<int32_t> valid;

@@ -28,9 +28,21 @@ class TokenizerImpl {
   // leading space of the first piece dropped when add_space_prefix, then clean_spaces.
   virtual std::string Decode(const std::vector<int32_t>& ids, bool render_special) const;
 
+  // Renders every token once (llama.cpp keeps the same cache); Tokenizer's constructor calls
+  // it when the vocab is final. Piece() is then TokenToPiece without the work.
+  void BuildPieceCache();
+  const std::string& Piece(int32_t id, bool render_special) const {
+    static const std::string kEmpty;
+    return (!render_special && hidden_[id]) ? kEmpty : pieces_[id];
+  }
+
   tok::Vocab vocab;
   std::string type_name;  // "llama", "gpt2", "bert", "hf-bpe"
   std::string pre_type;
+
+ private:
+  std::vector<std::string> pieces_;  // TokenToPiece(id, true)
+  std::vector<bool> hidden_;         // TokenToPiece(id, false) is "" while the above is not
 };
 
 namespace tok {
