@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -60,14 +62,35 @@ struct RunFlags {
   std::string kv_type = "f16";
 };
 
-// VmRSS of this process in bytes (0 when /proc is unavailable).
-uint64_t ResidentBytes() {
+// A field of /proc/self/status ("VmRSS", "RssAnon", ...) in bytes (0 when unavailable).
+uint64_t StatusBytes(const std::string& field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
   }
   return 0;
+}
+
+// Resident bytes of this process's mappings of `path` (the mmapped GGUF): the "Rss:" of
+// every /proc/self/smaps entry naming the file, i.e. the weight pages this run touched.
+uint64_t MappedResidentBytes(const std::string& path) {
+  std::error_code ec;
+  const std::string real = std::filesystem::canonical(path, ec).string();
+  if (ec) return 0;
+  std::ifstream in("/proc/self/smaps");
+  std::string line;
+  bool in_file = false;
+  uint64_t total = 0;
+  while (std::getline(in, line)) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') != std::string::npos &&
+        line.find(':') > line.find(' ')) {
+      in_file = line.size() >= real.size() && line.compare(line.size() - real.size(), real.size(), real) == 0;
+    } else if (in_file && line.rfind("Rss:", 0) == 0) {
+      total += std::stoull(line.substr(4)) * 1024;
+    }
+  }
+  return total;
 }
 
 // Everything one `run` invocation holds.
@@ -77,7 +100,7 @@ struct RunContext {
   std::unique_ptr<model::Session> session;
   std::optional<ChatTemplate> chat_template;
   std::string bos_text, eos_text;
-  uint64_t rss_baseline = 0;
+  uint64_t anon_baseline = 0;  // RssAnon before the session's buffers were allocated
   model::MemoryEstimate estimate;
 };
 
@@ -182,8 +205,12 @@ int OneShot(RunContext& c, const RunFlags& f, std::string prompt) {
           {"predicted_ms", r.generate_seconds * 1e3},
           {"predicted_per_second", gps}}},
         {"memory",
-         {{"rss_baseline_bytes", c.rss_baseline},
-          {"rss_end_bytes", ResidentBytes()},
+         // What this run holds beyond the process before the session existed: anonymous
+         // memory allocated since then (KV cache, buffers) plus the weight pages mapped in.
+         {{"rss_anon_baseline_bytes", c.anon_baseline},
+          {"rss_anon_end_bytes", StatusBytes("RssAnon")},
+          {"rss_model_mapping_bytes", MappedResidentBytes(f.model_path)},
+          {"vm_rss_end_bytes", StatusBytes("VmRSS")},
           {"estimate_total_bytes", c.estimate.total_bytes()},
           {"estimate_weight_bytes", c.estimate.weight_bytes},
           {"estimate_kv_bytes", c.estimate.kv_bytes},
@@ -338,7 +365,7 @@ int RunRun(int argc, char** argv) {
                             model::FormatBytes(c.estimate.weight_bytes), model::FormatBytes(c.estimate.kv_bytes),
                             model::FormatBytes(c.estimate.compute_bytes), model::FormatBytes(avail),
                             model::FormatBytes(c.estimate.kv_bytes_per_seq / std::max(1, so.n_ctx))));
-  c.rss_baseline = ResidentBytes();
+  c.anon_baseline = StatusBytes("RssAnon");
   auto session = model::Session::Create(*c.model, so);
   if (!session.ok()) return Fail(session.message());
   c.session = std::move(session).value();

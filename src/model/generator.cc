@@ -63,6 +63,10 @@ Result<GenerateResult> Generator::Generate(const GenerateRequest& req,
   for (int32_t id : req.prompt) sampler.Accept(id);
   runtime::StopStringMatcher stops(req.stops);
   StreamingDetokenizer detok(tok_);
+  // The generated text continues the prompt: prime the detokenizer with the last prompt token
+  // (its text is dropped) so the first generated piece keeps its leading space, as llama.cpp's
+  // server prints it.
+  if (!req.prompt.empty()) (void)detok.Push(req.prompt.back());
   const auto emit = [&](const std::string& s) {
     if (s.empty()) return;
     r.text += s;

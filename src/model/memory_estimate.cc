@@ -17,7 +17,11 @@ MemoryEstimate EstimateMemory(const Model& model, const SessionOptions& o) {
                            runtime::KvElementBytes(o.kv_type);
   e.kv_bytes_per_seq = static_cast<uint64_t>(std::llround(per_token * static_cast<double>(ctx_rounded)));
   e.kv_bytes = e.kv_bytes_per_seq * static_cast<uint64_t>(o.n_seq);
-  e.compute_bytes = ForwardPass::BufferBytes(hp, Session::LimitsFor(o));
+  // Activation buffers, plus per sequence the sampler's and generator's vocabulary-sized
+  // arrays (candidates 12 B, penalty counts 4 B, logprob order 4 B; typical-p, when used,
+  // adds 16 B).
+  e.compute_bytes = ForwardPass::BufferBytes(hp, Session::LimitsFor(o)) +
+                    static_cast<uint64_t>(o.n_seq) * static_cast<uint64_t>(hp.n_vocab) * 20;
   return e;
 }
 

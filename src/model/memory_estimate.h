@@ -3,7 +3,8 @@
 //   weights  = bytes of all tensors in the GGUF (mmapped; resident once touched)
 //   KV       = n_layer x n_kv_heads x head_dim x n_ctx x 2 (K and V) x element size, per
 //              sequence, times n_parallel (the pool is allocated in 16-token blocks)
-//   compute  = the forward pass's activation buffers (ForwardPass::BufferBytes)
+//   compute  = the forward pass's activation buffers (ForwardPass::BufferBytes) and the
+//              sampler's vocabulary-sized arrays
 #pragma once
 
 #include <cstdint>

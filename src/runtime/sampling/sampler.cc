@@ -38,7 +38,7 @@ Sampler::Sampler(const SamplerParams& params, int32_t n_vocab)
       cur_(static_cast<size_t>(n_vocab)),
       counts_(static_cast<size_t>(n_vocab), 0),
       typical_() {
-  typical_.reserve(static_cast<size_t>(n_vocab));
+  if (params.typical_p < 1.0f) typical_.reserve(static_cast<size_t>(n_vocab));
   const int32_t window = params.penalty_last_n < 0 ? 1 << 20 : params.penalty_last_n;
   history_.assign(static_cast<size_t>(std::max(0, window)), 0);
 }

@@ -82,7 +82,7 @@ class Sampler {
   size_t history_pos_ = 0;
   size_t history_len_ = 0;
   std::vector<int32_t> counts_;    // (n_vocab) occurrences in the window, rebuilt per Sample
-  std::vector<std::pair<float, TokenProb>> typical_;  // (n_vocab reserved) for typical-p
+  std::vector<std::pair<float, TokenProb>> typical_;  // (n_vocab reserved when typical-p is on)
 };
 
 }  // namespace fw::runtime
