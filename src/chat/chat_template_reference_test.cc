@@ -75,5 +75,14 @@ TEST(ChatTemplateReference, TokenizerConfigTemplatesRender) {
   }
 }
 
+// The shared Mistral tokenizer_config.json carries no template: the loader says so, and
+// callers use RenderFallbackChat (docs/chat-fallback.md).
+TEST(ChatTemplateReference, ConfigWithoutTemplateIsReported) {
+  FW_REQUIRE_SHARED_FILE(path, "tokenizers/mistral/tokenizer_config.json");
+  auto source = LoadChatTemplateSource(path);
+  ASSERT_FALSE(source.ok());
+  EXPECT_NE(source.message().find("no chat_template"), std::string::npos) << source.message();
+}
+
 }  // namespace
 }  // namespace fw

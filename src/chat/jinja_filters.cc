@@ -431,7 +431,19 @@ Value FRound(Interpreter&, const Value& v, CallArgs& args) {
     throw JinjaError("type " + v.TypeName() + " doesn't define __round__ method");
   }
   if (method == "common") {
-    if (!v.is_float()) return Value::Int(v.int_value());
+    if (!v.is_float()) {
+      if (precision >= 0) return Value::Int(v.int_value());
+      if (precision < -18) return Value::Int(0);
+      int64_t unit = 1;
+      for (int64_t i = 0; i < -precision; ++i) unit *= 10;
+      int64_t x = v.int_value();
+      int64_t q = x / unit, r = x % unit;
+      if (r < 0) { r += unit; --q; }  // floor division
+      if (2 * r > unit || (2 * r == unit && (q & 1))) ++q;  // ties to even
+      int64_t out;
+      if (__builtin_mul_overflow(q, unit, &out)) return Value::Float(static_cast<double>(q) * static_cast<double>(unit));
+      return Value::Int(out);
+    }
     return Value::Float(PyRound(v.float_value(), precision));
   }
   double p = std::pow(10.0, static_cast<double>(precision));
@@ -598,6 +610,38 @@ Value FTruncate(Interpreter&, const Value& v, CallArgs& args) {
   return Str(EncodeUtf8(cut) + end);
 }
 
+// groupby(attribute, default=None, case_sensitive=False): sorted (grouper, items) tuples.
+Value FGroupby(Interpreter& in, const Value& v, CallArgs& args) {
+  ArgReader r(args, "groupby", {"attribute", "default", "case_sensitive"});
+  std::string attr = S(r.Require(0));
+  const Value* def = r.Get(1);
+  bool cs = r.GetOr(2, Value::Bool(false)).Truthy();
+  std::vector<Value> items = Iterate(v);
+  std::vector<Value> keys, sort_keys;
+  for (const auto& item : items) {
+    in.CountIteration();
+    Value k = AttrPath(in, item, attr);
+    if (k.is_undefined() && def) k = *def;
+    keys.push_back(k);
+    sort_keys.push_back(SortKey(k, cs));
+  }
+  std::vector<size_t> order(items.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ValueLess(sort_keys[a], sort_keys[b]); });
+  std::vector<Value> groups;
+  std::vector<Value> cur;
+  for (size_t n = 0; n < order.size(); ++n) {
+    size_t i = order[n];
+    cur.push_back(items[i]);
+    bool last = n + 1 == order.size() || !ValuesEqual(sort_keys[order[n + 1]], sort_keys[i]);
+    if (last) {
+      groups.push_back(Value::MakeList({cs ? keys[i] : keys[order[n + 1 - cur.size()]], Value::MakeList(std::move(cur))}, true));
+      cur.clear();
+    }
+  }
+  return Value::MakeList(std::move(groups));
+}
+
 const std::unordered_map<std::string, FilterFn>& Filters() {
   static const auto* table = new std::unordered_map<std::string, FilterFn>{
       {"tojson", FTojson},       {"trim", FTrim},         {"upper", FUpper},
@@ -614,7 +658,7 @@ const std::unordered_map<std::string, FilterFn>& Filters() {
       {"dictsort", FDictsort},   {"reverse", FReverse},   {"wordcount", FWordcount},
       {"center", FCenter},       {"batch", FBatch},       {"sum", FSum},
       {"min", FMin},             {"max", FMax},           {"attr", FAttr},
-      {"format", FFormat},       {"truncate", FTruncate},
+      {"format", FFormat},       {"truncate", FTruncate},   {"groupby", FGroupby},
   };
   return *table;
 }

@@ -338,6 +338,15 @@ Interpreter::Interpreter(const Template& tmpl, RenderLimits limits, std::optiona
     in.Track(ns);
     return Value::MakeObject(ns);
   });
+  globals_["joiner"] = Value::MakeCallable("joiner", [](Interpreter&, CallArgs& args) {
+    ArgReader r(args, "joiner", {"sep"});
+    std::string sep = r.Get(0) ? ToStr(*r.Get(0)) : ", ";
+    auto used = std::make_shared<bool>(false);
+    return Value::MakeCallable("joiner", [sep, used](Interpreter&, CallArgs&) {
+      if (!*used) { *used = true; return Value::String(""); }
+      return Value::String(sep);
+    });
+  });
   globals_["dict"] = Value::MakeCallable("dict", [](Interpreter&, CallArgs& args) {
     return MakeDictFromArgs(args, "dict");
   });

@@ -579,6 +579,9 @@ class Parser {
     if (args.size() == 1) {
       index = std::move(args[0]);
     } else {
+      for (const auto& a : args) {
+        if (a->kind == ExprKind::kSlice) Fail("slices inside a tuple subscript are not supported");
+      }
       index = Make(ExprKind::kTuple);
       index->items = std::move(args);
       index = Seal(std::move(index));

@@ -134,8 +134,12 @@ std::string PyUpper(const std::string& s) {
     return out;
   }
   std::u32string u = DecodeUtf8(s);
-  for (auto& c : u) c = ToUpperCp(c);
-  return EncodeUtf8(u);
+  std::u32string out;
+  for (char32_t c : u) {
+    if (c == 0xDF) out += U"SS";  // the one full case mapping Latin text needs
+    else out += ToUpperCp(c);
+  }
+  return EncodeUtf8(out);
 }
 
 std::string PyLower(const std::string& s) {
