@@ -60,7 +60,7 @@ TEST_P(ModelGreedyPromptTest, MatchesLlamaCppOnEveryPrompt) {
     ASSERT_TRUE(c.status.empty()) << c.status;
     std::cout << "[greedy] " << name << " prompt=\"" << prompt << "\": matched " << c.matched << "/" << c.steps
               << " (compared " << c.compared << (c.near_tie_stop ? ", stopped at near tie" : "")
-              << (c.utf8_stop ? ", stopped after an incomplete-UTF-8 reference step" : "")
+              << (c.utf8_stop ? ", stopped at a merged incomplete-UTF-8 reference step" : "")
               << "), max |dlogprob| " << c.max_diff << "\n";
     EXPECT_EQ(c.first_mismatch, -1) << name << " \"" << prompt << "\": argmax differs at step " << c.first_mismatch;
     EXPECT_LE(c.max_diff, tol) << name << " \"" << prompt << "\"";

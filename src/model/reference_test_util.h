@@ -72,7 +72,7 @@ struct GreedyComparison {
   int matched = 0;          // steps whose argmax equals the reference token
   int compared = 0;         // steps compared (up to and including the first near tie)
   bool near_tie_stop = false;
-  bool utf8_stop = false;   // stopped after a reference step with an incomplete UTF-8 piece
+  bool utf8_stop = false;   // stopped at a reference step with merged incomplete UTF-8
   int first_mismatch = -1;  // step of a mismatch before any near tie, or -1
   double max_diff = 0.0;    // largest |logprob - reference| over the compared steps' top-10
   std::string status;       // empty, or what went wrong
@@ -82,12 +82,12 @@ struct GreedyComparison {
 // argmax with the reference choice and our logprobs of the reference's top-10 ids. Stops
 // after the first near tie (reference top-2 gap < 0.01): past it a correct engine may diverge.
 //
-// Also stops after the first step whose reference "token" text holds U+FFFD, i.e. llama-server
-// had emitted a token ending in an incomplete UTF-8 sequence. From the step after such a
-// token on, llama-server's reported distributions no longer follow a forward pass over the
-// ids it reports (seen on the random-weight models, which emit stray byte tokens; checked by
-// hand: neither another next token nor re-tokenizing the text reproduces them), so those
-// steps say nothing about this engine.
+// Also stops, before comparing it, at the first step whose reference "token" text holds
+// U+FFFD together with other text: llama-server had merged the bytes of an incomplete UTF-8
+// piece into that step's text, and from there on its recorded distributions no longer follow
+// a forward pass over the ids it reports (seen on the random-weight models, which emit stray
+// byte tokens; checked by hand that neither another input token nor re-tokenizing the text
+// reproduces them). A step that is exactly one lone U+FFFD (a byte token itself) is compared.
 inline GreedyComparison CompareGreedy(Session& s, const std::vector<int32_t>& prompt_ids,
                                       const nlohmann::json& ref) {
   GreedyComparison c;
@@ -100,6 +100,11 @@ inline GreedyComparison CompareGreedy(Session& s, const std::vector<int32_t>& pr
   }
   for (size_t i = 0; i < steps.size(); ++i) {
     const auto& step = steps[i];
+    const std::string text = step.contains("token") ? step["token"].get<std::string>() : "";
+    if (text.find("\xEF\xBF\xBD") != std::string::npos && text != "\xEF\xBF\xBD") {
+      c.utf8_stop = true;
+      break;
+    }
     const int n_vocab = s.n_vocab();
     const std::vector<double> lp = LogSoftmax(s.logits(0), n_vocab);
     const int mine = ArgMax(s.logits(0), n_vocab);
@@ -119,10 +124,6 @@ inline GreedyComparison CompareGreedy(Session& s, const std::vector<int32_t>& pr
     }
     if (near_tie) {
       c.near_tie_stop = true;
-      break;
-    }
-    if (step.contains("token") && step["token"].get<std::string>().find("\xEF\xBF\xBD") != std::string::npos) {
-      c.utf8_stop = true;
       break;
     }
     if (c.first_mismatch >= 0) break;
