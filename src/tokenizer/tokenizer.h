@@ -2,7 +2,11 @@
 //
 // Built either from a GGUF's tokenizer.* metadata (tokenizer.ggml.model = "llama" (SentencePiece
 // scores), "gpt2" (byte-level BPE with ranked merges and a named pre-tokenizer), "bert"
-// (WordPiece)) or from a Hugging Face tokenizer.json (+ tokenizer_config.json).
+// (WordPiece)) or from a Hugging Face tokenizer.json (+ tokenizer_config.json). GGUF vocabs
+// reproduce llama.cpp (build 4748) exactly: llama_tokenize for Encode, llama_detokenize
+// (remove_special=false) for Decode; tokenizer.json files reproduce the HF tokenizers library.
+// Files: spm.cc, bpe.cc (+ pretokenize.cc, regex.cc), wpm.cc, hf_tokenizer.cc, vocab.cc
+// (special-token partition), unicode.cc (+ generated unicode_tables.cc), streaming.cc.
 //
 // Thread-safety: a Tokenizer is immutable after construction; Encode/Decode may be called from
 // many threads at once. StreamingDetokenizer holds per-stream state and is not thread-safe.
@@ -40,20 +44,23 @@ class Tokenizer {
 
   // Reads tokenizer.* metadata; errors name the offending key.
   static Result<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& file);
-  // Reads a Hugging Face tokenizer.json; tokenizer_config.json (optional) supplies
-  // add_bos_token / add_eos_token / bos_token / eos_token.
+  // Reads a Hugging Face tokenizer.json; tokenizer_config.json (optional) names bos_token /
+  // eos_token / pad_token / unk_token. Whether BOS/EOS are added follows the post_processor, as
+  // in the tokenizers library.
   static Result<std::unique_ptr<Tokenizer>> FromHfJson(const std::string& tokenizer_json_path,
                                                        const std::string& tokenizer_config_path = "");
 
   // add_special: BOS/EOS as the vocab says (tokenizer.ggml.add_bos_token / add_eos_token, or the
   // vocab type's default); parse_special: control/user-defined token texts like "<|im_start|>"
-  // become their ids.
+  // become their ids (user-defined ones always do, as in llama.cpp). Any bytes are accepted;
+  // invalid UTF-8 is handled as llama.cpp does (BPE/WordPiece: U+FFFD; SPM: byte tokens).
   std::vector<int32_t> Encode(std::string_view text, bool add_special = true,
                               bool parse_special = true) const;
   // The bytes this token decodes to (SPM: U+2581 -> ' ', <0xXX> -> byte; BPE: byte-level
   // unmapping). Control tokens render as "" unless render_special.
   std::string TokenToPiece(int32_t id, bool render_special = false) const;
-  // Concatenated pieces, with the SPM leading-space rule applied (llama_detokenize semantics).
+  // Concatenated pieces, with the SPM leading-space rule and clean_spaces applied
+  // (llama_detokenize semantics; HF: the decoder chain). Ids outside the vocab are skipped.
   std::string Decode(const std::vector<int32_t>& ids, bool render_special = false) const;
 
   int32_t n_vocab() const;
