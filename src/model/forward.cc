@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "tensor/fp16.h"
 #include "tensor/quants.h"
@@ -21,8 +22,6 @@ void RmsNorm(const float* x, const float* w, float* y, int32_t n, float eps) {
   const float scale = 1.0f / std::sqrt(mean + eps);
   for (int32_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
 }
-
-inline float RoundToF16(float v) { return Fp16ToFp32(Fp32ToFp16(v)); }
 
 void AddBias(float* y, const VectorView& b, int32_t n_rows, int32_t width) {
   if (b.data == nullptr) return;
@@ -47,7 +46,8 @@ ForwardPass::ForwardPass(const Model& model, const ForwardLimits& limits)
   up_.assign(B * hp_.n_ff, 0.0f);
   rope_cs_.assign(B * hp_.n_rot, 0.0f);
   out_in_.assign(B * hp_.n_embd, 0.0f);
-  scratch_.assign(static_cast<size_t>(limits.n_threads) * (limits.max_ctx + hp_.head_dim_k), 0.0f);
+  scratch_.assign(static_cast<size_t>(limits.n_threads) * hp_.gqa_group() * limits.max_ctx, 0.0f);
+  rows_.assign(static_cast<size_t>(limits.n_threads) * 2 * limits.max_ctx, nullptr);
   tables_.assign(B, nullptr);
   logits_.assign(static_cast<size_t>(limits.max_outputs) * hp_.n_vocab, 0.0f);
 }
@@ -56,9 +56,9 @@ uint64_t ForwardPass::BufferBytes(const HParams& hp, const ForwardLimits& l) {
   const uint64_t B = static_cast<uint64_t>(l.max_batch_tokens);
   uint64_t floats = B * (4ull * hp.n_embd + 2ull * hp.q_dim() + hp.kv_dim_k() + hp.kv_dim_v() +
                          2ull * hp.n_ff + hp.n_rot);
-  floats += static_cast<uint64_t>(l.n_threads) * (l.max_ctx + hp.head_dim_k);
+  floats += static_cast<uint64_t>(l.n_threads) * hp.gqa_group() * l.max_ctx;
   floats += static_cast<uint64_t>(l.max_outputs) * hp.n_vocab;
-  return floats * sizeof(float) + B * sizeof(void*);
+  return floats * sizeof(float) + (B + 2ull * l.n_threads * l.max_ctx) * sizeof(void*);
 }
 
 Result<std::unique_ptr<ForwardPass>> ForwardPass::Create(const Model& model, const ForwardLimits& limits) {
@@ -200,81 +200,63 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
 
 namespace {
 
-// Everything one attention work item needs; passed by pointer so the pool's std::function
-// stays small (no allocation per call).
+// Everything one attention work item (one token, one KV head and its group of query heads)
+// needs; passed by pointer so the pool's std::function stays small (no allocation per call).
 struct AttnJob {
   const runtime::Batch* batch;
   const runtime::KvCache* kv;
   const std::vector<const runtime::BlockTable*>* tables;
   const float* q;
   float* out;
-  float* scratch;
-  size_t scratch_stride;
-  int32_t begin, n, layer, n_head, group, head_dim, q_dim;
+  float* scores;           // n_threads x (group x max_ctx)
+  const void** rows;       // n_threads x (2 x max_ctx): K then V row pointers
+  size_t scores_stride, rows_stride;
+  int32_t begin, layer, n_head_kv, group, head_dim, q_dim, max_ctx;
   bool f16;
   float scale;
 };
 
-void AttendOne(const AttnJob& j, int32_t item, float* scores, float* q16) {
-  const int32_t t = item / j.n_head;
-  const int32_t h = item % j.n_head;
-  const int32_t kvh = h / j.group;
+void AttendGroupOf(const AttnJob& j, int32_t item, float* scores, const void** k_rows) {
+  const int32_t t = item / j.n_head_kv;
+  const int32_t kvh = item % j.n_head_kv;
   const int32_t HD = j.head_dim;
-  const float* q = j.q + static_cast<size_t>(t) * j.q_dim + static_cast<size_t>(h) * HD;
-  float* out = j.out + static_cast<size_t>(t) * j.q_dim + static_cast<size_t>(h) * HD;
   const runtime::BlockTable& table = *(*j.tables)[static_cast<size_t>(t)];
   const int32_t n_keys = j.batch->positions[static_cast<size_t>(j.begin + t)] + 1;  // causal
-
-  for (int32_t d = 0; d < HD; ++d) q16[d] = j.f16 ? RoundToF16(q[d]) : q[d];
-  float max_s = -INFINITY;
+  const void** v_rows = k_rows + j.max_ctx;
   for (int32_t p = 0; p < n_keys; ++p) {
-    float s = 0.0f;
-    if (j.f16) {
-      const auto* k = reinterpret_cast<const uint16_t*>(j.kv->RowFor(table, j.layer, 0, p)) + kvh * HD;
-      for (int32_t d = 0; d < HD; ++d) s += q16[d] * Fp16ToFp32(k[d]);
-    } else {
-      const auto* k = reinterpret_cast<const float*>(j.kv->RowFor(table, j.layer, 0, p)) + kvh * HD;
-      for (int32_t d = 0; d < HD; ++d) s += q16[d] * k[d];
-    }
-    s *= j.scale;
-    scores[p] = s;
-    max_s = std::max(max_s, s);
+    k_rows[p] = j.kv->RowFor(table, j.layer, 0, p);
+    v_rows[p] = j.kv->RowFor(table, j.layer, 1, p);
   }
-  double sum = 0.0;
-  for (int32_t p = 0; p < n_keys; ++p) {
-    const float e = std::exp(scores[p] - max_s);
-    scores[p] = e;
-    sum += e;
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int32_t d = 0; d < HD; ++d) out[d] = 0.0f;
-  for (int32_t p = 0; p < n_keys; ++p) {
-    float w = scores[p] * inv;
-    if (j.f16) {
-      w = RoundToF16(w);
-      const auto* v = reinterpret_cast<const uint16_t*>(j.kv->RowFor(table, j.layer, 1, p)) + kvh * HD;
-      for (int32_t d = 0; d < HD; ++d) out[d] += w * Fp16ToFp32(v[d]);
-    } else {
-      const auto* v = reinterpret_cast<const float*>(j.kv->RowFor(table, j.layer, 1, p)) + kvh * HD;
-      for (int32_t d = 0; d < HD; ++d) out[d] += w * v[d];
-    }
-  }
+  kernels::AttentionArgs a;
+  const size_t head0 = static_cast<size_t>(kvh) * j.group * HD;  // first query head of the group
+  a.q = j.q + static_cast<size_t>(t) * j.q_dim + head0;
+  a.n_group = j.group;
+  a.head_dim = HD;
+  a.head_offset = static_cast<int64_t>(kvh) * HD;
+  a.kv.k_rows = k_rows;
+  a.kv.v_rows = v_rows;
+  a.kv.f16 = j.f16;
+  a.n_keys = n_keys;
+  a.scale = j.scale;
+  a.out = j.out + static_cast<size_t>(t) * j.q_dim + head0;
+  a.scratch = scores;
+  kernels::AttendGroup(a);
 }
 
 }  // namespace
 
 void ForwardPass::Attention(int32_t layer, const runtime::Batch& batch, int32_t begin, int32_t n,
                             const runtime::KvCache& kv, kernels::ThreadPool* pool) {
-  AttnJob job{&batch, &kv, &tables_, q_.data(), attn_.data(), scratch_.data(),
-              static_cast<size_t>(limits_.max_ctx + hp_.head_dim_k), begin, n, layer, hp_.n_head,
-              hp_.gqa_group(), hp_.head_dim_k, hp_.q_dim(), kv.layout().type == runtime::KvType::kF16,
-              1.0f / std::sqrt(static_cast<float>(hp_.head_dim_k))};
-  const int32_t items = n * hp_.n_head;
+  AttnJob job{&batch, &kv, &tables_, q_.data(), attn_.data(), scratch_.data(), rows_.data(),
+              static_cast<size_t>(hp_.gqa_group()) * limits_.max_ctx, 2 * static_cast<size_t>(limits_.max_ctx),
+              begin, layer, hp_.n_head_kv, hp_.gqa_group(), hp_.head_dim_k, hp_.q_dim(), limits_.max_ctx,
+              kv.layout().type == runtime::KvType::kF16, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim_k))};
+  const int32_t items = n * hp_.n_head_kv;
   const AttnJob* jp = &job;
   auto work = [jp, items](int ti, int nt) {
-    float* scores = jp->scratch + static_cast<size_t>(ti) * jp->scratch_stride;
-    float* q16 = scores + (jp->scratch_stride - static_cast<size_t>(jp->head_dim));
-    for (int32_t it = ti; it < items; it += nt) AttendOne(*jp, it, scores, q16);
+    float* scores = jp->scores + static_cast<size_t>(ti) * jp->scores_stride;
+    const void** rows = jp->rows + static_cast<size_t>(ti) * jp->rows_stride;
+    for (int32_t it = ti; it < items; it += nt) AttendGroupOf(*jp, it, scores, rows);
   };
   if (pool == nullptr) {
     work(0, 1);

@@ -14,8 +14,9 @@
 // rounded to f16 before the dot products with K and V (ggml converts the f32 operand of a
 // matmul against f16 data to f16); norms and softmax sums accumulate in double.
 //
-// Attention reads K/V through each sequence's block table, one query row at a time with a
-// scores buffer of the context length per thread, never a ctx x ctx matrix.
+// Attention (kernels::AttendGroup, per token and KV head) reads K/V through each sequence's
+// block table, with a scores buffer of group x context length per thread, never a ctx x ctx
+// matrix.
 //
 // ForwardPass is per-request state: activation buffers sized once from the hyperparameters
 // and the limits; Run() allocates nothing. Not thread-safe; it drives the pool itself.
@@ -89,7 +90,8 @@ class ForwardPass {
   std::vector<float> up_;        // (B, n_ff)
   std::vector<float> rope_cs_;   // (B, n_rot) cos/sin per token
   std::vector<float> out_in_;    // (B, n_embd) normed rows of tokens that want logits
-  std::vector<float> scratch_;   // (n_threads, max_ctx + head_dim) attention scores + f16 q
+  std::vector<float> scratch_;   // (n_threads, group x max_ctx) attention scores
+  std::vector<const void*> rows_;  // (n_threads, 2 x max_ctx) K/V row pointers of one sequence
   std::vector<const runtime::BlockTable*> tables_;  // (B) block table of each token's sequence
   std::vector<float> logits_;    // (max_outputs, n_vocab)
   int32_t n_outputs_ = 0;

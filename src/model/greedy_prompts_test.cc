@@ -76,7 +76,8 @@ INSTANTIATE_TEST_SUITE_P(AllReferences, ModelGreedyPromptTest, ::testing::Values
                          });
 
 // llama2.c's published greedy output of stories260K from BOS, 200 steps. llama2.c prints the
-// first piece without SentencePiece's leading space; our detokenized text has it.
+// first piece without SentencePiece's leading space; our detokenized text has it. The file
+// ends where llama2.c stopped printing, so it must equal our text's prefix of its length.
 TEST(ModelStories260K, Greedy200StepsMatchLlama2c) {
   FW_REQUIRE_SHARED_FILE(model_path, "models/stories260K.gguf");
   FW_REQUIRE_SHARED_FILE(expected_path, "reference/greedy/stories260K.expected_greedy_200.txt");
@@ -90,13 +91,16 @@ TEST(ModelStories260K, Greedy200StepsMatchLlama2c) {
   ASSERT_TRUE(s.ok()) << s.message();
   std::vector<int32_t> out;
   int32_t next = (*tok)->bos_id();
-  // llama2.c runs 200 steps including the BOS position: 199 generated tokens.
-  for (int step = 0; step < 199; ++step) {
+  // llama2.c's 200 steps are 200 forward passes from BOS: 200 generated tokens.
+  for (int step = 0; step < 200; ++step) {
     ASSERT_TRUE((*s)->Eval(0, std::vector<int32_t>{next}).ok());
     next = testing::ArgMax((*s)->logits(0), (*s)->n_vocab());
     out.push_back(next);
   }
-  std::string text = (*tok)->Decode(out);
+  // Detokenized after BOS, as the sequence reads: the first piece keeps its space.
+  std::vector<int32_t> with_bos = {(*tok)->bos_id()};
+  with_bos.insert(with_bos.end(), out.begin(), out.end());
+  const std::string text = (*tok)->Decode(with_bos);
   std::string expected = testing::ReadTextFile(expected_path);
   while (!expected.empty() && (expected.back() == '\n' || expected.back() == ' ')) expected.pop_back();
   ASSERT_FALSE(text.empty());
