@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,8 @@
 
 #include "base/subprocess.h"
 #include "base/test_data.h"
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
 
 namespace fw {
 namespace {
@@ -130,6 +133,53 @@ TEST(RunCli, QwenModelRuns) {
   ProcessResult r = RunProcess({FlywheelBinary(), "run", model, "The cat", "--temp", "0", "-n", "8", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["tokens"].size(), 8u);
+}
+
+// qwen3 with a head size (attention.key_length 32) other than n_embd / n_head (16), per-head
+// q/k norms and NEOX RoPE: a random model from `flywheel dev make-model` must load and run.
+TEST(RunCli, Qwen3WithSeparateHeadSizeRuns) {
+  FW_REQUIRE_SHARED_FILE(vocab, "models/stories260K.gguf");
+  const std::string out = ::testing::TempDir() + "/fw_qwen3_test.gguf";
+  ProcessResult mk = RunProcess({FlywheelBinary(), "dev", "make-model", "--arch", "qwen3", "--dims", "64,2,4,2,128,32",
+                                 "--vocab", vocab, "--type", "F32", "-q", out});
+  ASSERT_EQ(mk.exit_code, 0) << mk.err;
+  ProcessResult r = RunProcess({FlywheelBinary(), "run", out, "Once upon a time", "--temp", "0", "-n", "8", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["tokens"].size(), 8u);
+  std::remove(out.c_str());
+}
+
+// A model with tokenizer.chat_template: the prompt is rendered through it (with the vocab's
+// BOS text, so no second BOS is added), --raw bypasses it.
+TEST(RunCli, ChatTemplateIsAppliedUnlessRaw) {
+  FW_REQUIRE_SHARED_FILE(src_path, "models/stories260K.gguf");
+  auto src = GgufFile::Open(src_path);
+  ASSERT_TRUE(src.ok()) << src.message();
+  GgufWriter w;
+  ASSERT_TRUE(w.CopyFrom(**src).ok());
+  w.Set("tokenizer.chat_template",
+        GgufValue::String("{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                          "{% if add_generation_prompt %}assistant:{% endif %}"));
+  const std::string out = ::testing::TempDir() + "/fw_chat_template_test.gguf";
+  ASSERT_TRUE(w.Write(out).ok());
+  ProcessResult chat = RunProcess({FlywheelBinary(), "run", out, "Hi", "--temp", "0", "-n", "2", "--json",
+                                   "--system", "Be brief"});
+  ProcessResult raw = RunProcess({FlywheelBinary(), "run", out, "Hi", "--temp", "0", "-n", "2", "--json", "--raw"});
+  ProcessResult tok = RunProcess({FlywheelBinary(), "tokenize", out, "system: Be brief\nuser: Hi\nassistant:", "--no-escape"});
+  ProcessResult tok_raw = RunProcess({FlywheelBinary(), "tokenize", out, "Hi"});
+  std::remove(out.c_str());
+  ASSERT_EQ(chat.exit_code, 0) << chat.err;
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  const auto chat_ids = nlohmann::json::parse(chat.out)["prompt_tokens"];
+  const auto raw_ids = nlohmann::json::parse(raw.out)["prompt_tokens"];
+  EXPECT_EQ(chat_ids[0], 1);
+  EXPECT_NE(chat_ids[1], 1);  // one BOS only
+  EXPECT_LT(raw_ids.size(), chat_ids.size());
+  // `flywheel tokenize` (BOS as the vocab says) prints the ids as [1, 2, ...].
+  ASSERT_EQ(tok.exit_code, 0) << tok.err;
+  ASSERT_EQ(tok_raw.exit_code, 0) << tok_raw.err;
+  EXPECT_EQ(nlohmann::json::parse(tok.out), chat_ids) << tok.out;
+  EXPECT_EQ(nlohmann::json::parse(tok_raw.out), raw_ids) << tok_raw.out;
 }
 
 // flywheel perplexity against every entry of reference/perplexity.json (llama-perplexity,
