@@ -129,7 +129,7 @@ bool ParseOpenAiSampling(const json& j, GenerationParams& g, ApiError& err) {
       !GetInt(j, "seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), seed, err) ||
       !GetInt(j, "n", 1, 128, n, err) || !GetInt(j, "max_tokens", 0, 1 << 30, max_tokens, err) ||
       !GetInt(j, "max_completion_tokens", 0, 1 << 30, max_completion, err) || !GetStop(j, "stop", g.stop, err) ||
-      !GetBool(j, "stream", g.stream, err))
+      !GetBool(j, "stream", g.stream, err) || !GetBool(j, "ignore_eos", g.ignore_eos, err))
     return false;
   if (n && *n != 1) return Fail(err, "only n = 1 is supported", "n");
   g.sampling.temperature = static_cast<float>(temperature.value_or(1.0));

@@ -46,6 +46,7 @@ struct GenerationParams {
   std::vector<std::string> stop;
   int32_t logprobs = -1;    // -1: off; else number of top alternatives (0 = only the chosen token)
   bool json = false;        // response_format json_object / format "json"
+  bool ignore_eos = false;  // llama-server's extension: keep generating past end-of-text
   double keep_alive_s = -2; // Ollama keep_alive: -2 not given, <0 forever, 0 unload now
 };
 

@@ -22,6 +22,7 @@ engine::GenerationRequest ToEngine(const GenerationParams& g, std::vector<int32_
   r.stop = g.stop;
   r.logprobs = g.logprobs;
   r.json = g.json;
+  r.ignore_eos = g.ignore_eos;
   return r;
 }
 
