@@ -128,6 +128,15 @@ TEST(RunCli, ModelErrorsNameTheFile) {
   EXPECT_EQ(q.err.rfind("flywheel: " + ragged + ": ", 0), 0u) << q.err;
 }
 
+TEST(RunCli, RefusesWhenTheEstimateExceedsAvailableMemory) {
+  FW_REQUIRE_SHARED_FILE(model, "models/stories260K.gguf");
+  // 2e9 positions x 640 B of f16 KV per position: far more than any test machine has.
+  ProcessResult r = RunProcess({FlywheelBinary(), "run", model, "hi", "--ctx", "2000000000"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is available"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("smaller --ctx"), std::string::npos) << r.err;
+}
+
 TEST(RunCli, QwenModelRuns) {
   FW_REQUIRE_SHARED_FILE(model, "models/tiny-qwen2-f16.gguf");
   ProcessResult r = RunProcess({FlywheelBinary(), "run", model, "The cat", "--temp", "0", "-n", "8", "--json"});
