@@ -90,6 +90,26 @@ TEST(ModelBatch, PromptSplitAcrossCallsGivesSameLogits) {
   for (size_t i = 0; i < whole.size(); ++i) EXPECT_NEAR(whole[i], split[i], 1e-4) << i;
 }
 
+// Threads split matmul rows and attention items; no result may depend on how.
+TEST(ModelForward, LogitsIndependentOfThreadCount) {
+  FW_REQUIRE_SHARED_FILE(path, "models/TinyLLama-v0-Q4_0.gguf");
+  auto m = Model::Load(path);
+  ASSERT_TRUE(m.ok()) << m.message();
+  const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 432, 383, 286};
+  std::vector<std::vector<float>> out;
+  for (int32_t threads : {1, 3}) {
+    SessionOptions o;
+    o.n_ctx = 32;
+    o.n_threads = threads;
+    auto s = Session::Create(**m, o);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->Eval(0, prompt).ok());
+    ASSERT_TRUE((*s)->Eval(0, std::vector<int32_t>{261}).ok());
+    out.emplace_back((*s)->logits(0), (*s)->logits(0) + (*s)->n_vocab());
+  }
+  EXPECT_EQ(out[0], out[1]);
+}
+
 TEST(ModelForward, RejectsBadBatches) {
   FW_REQUIRE_SHARED_FILE(path, "models/stories260K.gguf");
   auto m = Model::Load(path);
