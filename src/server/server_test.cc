@@ -321,6 +321,8 @@ TEST(Server, ClientDisconnectCancelsTheSequence) {
   auto r = c.Request("POST", "/v1/completions", R"({"model":"stories260K","prompt":"Once","max_tokens":1900,"temperature":0,"stream":true})",
                      {}, [&](std::string_view) { return ++chunks < 3; });  // hang up after 3 chunks
   ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(chunks, 3);
   auto loaded = s.server->registry().Loaded();
   ASSERT_EQ(loaded.size(), 1u);
   for (int i = 0; i < 200 && loaded[0]->engine->Stats().running > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
