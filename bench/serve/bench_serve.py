@@ -174,7 +174,8 @@ def main():
     ap.add_argument("--requests-per-stream", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--ctx", type=int, default=1536)
-    ap.add_argument("--history-words", type=int, default=700, help="words of shared history (~1,000 tokens)")
+    ap.add_argument("--history-words", type=int, default=990, help="words of shared history (~1,000 tokens)")
+    ap.add_argument("--prefix-repeats", type=int, default=3, help="follow-up measurements per setting (median)")
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -213,7 +214,7 @@ def main():
                 if not n_hist:
                     n_hist = count_tokens(port, served, "System: you are a helpful assistant.\n\n" +
                                           random_prompt(random.Random(7), args.history_words))
-                ttft[label] = prefix_followup_ttft(port, served, args.history_words)
+                ttft[label] = prefix_followup_ttft(port, served, args.history_words, args.prefix_repeats)
             finally:
                 proc.terminate()
                 proc.wait()

@@ -5,7 +5,7 @@
 // shared data dir; default ../../../shared), and `npm ci` run in this directory.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -194,6 +194,13 @@ describe('Ollama client', () => {
     const e = await ollama.embed({ model: MODEL, input: ['one', 'two'] });
     assert.equal(e.embeddings.length, 2);
     assert.equal(e.embeddings[0].length, 64);
+  });
+
+  test('`flywheel ps` lists the loaded model', async () => {
+    await ollama.generate({ model: MODEL, prompt: '' });
+    const out = execFileSync(BIN, ['ps', '--host', srv.url], { encoding: 'utf8' });
+    assert.match(out, /^NAME\s+SIZE/);
+    assert.match(out, new RegExp(`${MODEL}:latest`));
   });
 
   test('unknown model error', async () => {
