@@ -52,7 +52,7 @@ std::optional<FileType> ParseFileType(const std::string& raw) {
       {"F32", 0, GgmlType::F32},        {"F16", 1, GgmlType::F16},       {"BF16", 32, GgmlType::BF16},
       {"Q4_0", 2, GgmlType::Q4_0},      {"Q4_1", 3, GgmlType::Q4_1},     {"Q8_0", 7, GgmlType::Q8_0},
       {"Q5_0", 8, GgmlType::Q5_0},      {"Q5_1", 9, GgmlType::Q5_1},     {"Q2_K", 10, GgmlType::Q2_K},
-      {"Q3_K_S", 11, GgmlType::Q3_K},   {"Q4_K_S", 14, GgmlType::Q4_K},  {"Q4_K_M", 15, GgmlType::Q4_K},
+      {"Q3_K_S", 11, GgmlType::Q3_K},   {"Q3_K_M", 12, GgmlType::Q3_K},   {"Q3_K_L", 13, GgmlType::Q3_K},   {"Q4_K_S", 14, GgmlType::Q4_K},  {"Q4_K_M", 15, GgmlType::Q4_K},
       {"Q5_K_S", 16, GgmlType::Q5_K},   {"Q5_K_M", 17, GgmlType::Q5_K},  {"Q6_K", 18, GgmlType::Q6_K},
       {"IQ4_NL", 25, GgmlType::IQ4_NL},
   };
@@ -99,17 +99,23 @@ GgmlType MixtureType(const FileType& ft, const ModelShape& shape, const std::str
     // the file type's base
   } else if (role == "attn_v") {
     if (f == "Q2_K") t = gqa >= 4 ? GgmlType::Q4_K : GgmlType::Q3_K;
+    else if (f == "Q3_K_M") t = layer < 2 ? GgmlType::Q5_K : GgmlType::Q4_K;
+    else if (f == "Q3_K_L") t = GgmlType::Q5_K;
     else if (f == "IQ4_NL" && gqa >= 4) t = GgmlType::Q5_K;
     else if ((f == "Q4_K_M" || f == "Q5_K_M") && UseMoreBits(layer, n)) t = GgmlType::Q6_K;
     else if (f == "Q4_K_S" && layer < 4) t = GgmlType::Q5_K;
   } else if (role == "ffn_down") {
     if (f == "Q2_K") t = GgmlType::Q3_K;
+    else if (f == "Q3_K_M") t = layer < n / 16 ? GgmlType::Q5_K : GgmlType::Q4_K;
+    else if (f == "Q3_K_L") t = GgmlType::Q5_K;
     else if (f == "Q4_K_M" && UseMoreBits(layer, n)) t = GgmlType::Q6_K;
     else if (f == "IQ4_NL" && layer < n / 8) t = GgmlType::Q5_K;
     else if (f == "Q5_K_M" && UseMoreBits(layer, n)) t = GgmlType::Q6_K;
     else if (f == "Q4_K_S" && layer < n / 8) t = GgmlType::Q5_K;
   } else if (role == "attn_output") {
     if (f == "Q2_K") t = GgmlType::Q3_K;
+    else if (f == "Q3_K_M") t = GgmlType::Q4_K;
+    else if (f == "Q3_K_L") t = GgmlType::Q5_K;
   }
   return Fallback(t, ne0);
 }
@@ -277,7 +283,8 @@ Status MakeModel(const MakeModelOptions& o) {
     std::vector<int64_t> ne = is_vec ? std::vector<int64_t>{t.ne0} : std::vector<int64_t>{t.ne0, t.ne1};
     FW_RETURN_IF_ERROR(w.AddOwnedTensor(t.name, type, ne, std::move(data)));
     done_elems += static_cast<uint64_t>(t.ne0 * t.ne1);
-    if (!o.quiet) {
+    const bool last = i + 1 == specs.size();
+    if (!o.quiet && (last || t.ne1 > 1)) {  // one line per matrix, updated in place
       std::fprintf(stderr, "\rmake-model: [%3zu/%zu] %5.1f%% %-28s %-6s", i + 1, specs.size(),
                    100.0 * static_cast<double>(done_elems) / static_cast<double>(total_elems), t.name.c_str(),
                    std::string(TypeName(type)).c_str());

@@ -1,6 +1,9 @@
 #include "kernels/thread_pool.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <chrono>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -9,17 +12,30 @@
 namespace fw::kernels {
 namespace {
 
-// About a millisecond of spinning on current x86 parts before a thread goes to sleep: long
-// enough to cover the gap between two matmuls of one layer, short enough not to burn a core
-// while the caller does something else.
-constexpr int kSpinIterations = 1 << 14;
-
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   _mm_pause();
 #elif defined(__aarch64__)
   __asm__ __volatile__("yield");
 #endif
+}
+
+// Waits until ready() holds, cheapest first: a short pause-spin (the partner is usually a few
+// microseconds away), then sched_yield for up to ~1 ms (hands the core to a runnable thread
+// when the machine is oversubscribed, costs ~1 us when it is not), then gives up and lets the
+// caller sleep on a futex. Returns true when ready() became true while spinning.
+template <class Ready>
+bool SpinUntil(Ready ready) {
+  for (int i = 0; i < 256; ++i) {
+    if (ready()) return true;
+    CpuRelax();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(1000);
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    sched_yield();
+    if ((i & 15) == 15 && std::chrono::steady_clock::now() > deadline) return ready();
+  }
 }
 
 }  // namespace
@@ -38,11 +54,8 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    uint64_t g = generation_.load(std::memory_order_acquire);
-    for (int i = 0; g == seen && i < kSpinIterations; ++i) {
-      CpuRelax();
-      g = generation_.load(std::memory_order_acquire);
-    }
+    uint64_t g = seen;
+    SpinUntil([&] { return (g = generation_.load(std::memory_order_acquire)) != seen; });
     if (g == seen) {
       // Dekker-style handshake with RunRaw: we announce that we sleep, then re-check; the
       // publisher bumps the generation, then checks for sleepers.
@@ -71,11 +84,8 @@ void ThreadPool::RunRaw(RawFn fn, void* ctx) {
   generation_.fetch_add(1, std::memory_order_seq_cst);  // releases fn_, ctx_, pending_
   if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
   fn(ctx, 0, n_threads_);
-  int p = pending_.load(std::memory_order_acquire);
-  for (int i = 0; p != 0 && i < kSpinIterations; ++i) {
-    CpuRelax();
-    p = pending_.load(std::memory_order_acquire);
-  }
+  int p = 0;
+  SpinUntil([&] { return (p = pending_.load(std::memory_order_acquire)) == 0; });
   if (p != 0) {
     caller_sleeping_.store(1, std::memory_order_seq_cst);
     while ((p = pending_.load(std::memory_order_seq_cst)) != 0) pending_.wait(p);

@@ -1,9 +1,10 @@
 // A fixed pool of worker threads for splitting one operation across cores.
 //
 // Synchronisation is built for many short jobs per token (one per matmul): a job is
-// published by bumping an atomic generation counter; idle workers spin on it (with a CPU
-// pause) for a bounded time, then sleep on a futex (std::atomic::wait). Completion is an
-// atomic countdown the caller spins on the same way. Nothing allocates per job when the
+// published by bumping an atomic generation counter; idle workers spin on it (a few hundred
+// CPU pauses, then sched_yield for up to ~1 ms so an oversubscribed machine still runs the
+// thread being waited for), then sleep on a futex (std::atomic::wait). Completion is an
+// atomic countdown the caller waits on the same way. Nothing allocates per job when the
 // RunRaw / RunLambda forms are used.
 //
 // Not re-entrant: call Run* from one thread at a time (the forward pass owns its pool), and
