@@ -264,6 +264,7 @@ struct DepthScope {
 };
 
 std::vector<Value> Iterate(const Value& v) {
+  if (v.is_list()) ChargeWork(static_cast<int64_t>(v.list().size() / 8) + 1);
   switch (v.kind()) {
     case Value::Kind::kUndefined: return {};
     case Value::Kind::kList: return v.list();
@@ -375,6 +376,7 @@ Interpreter::~Interpreter() {
 }
 
 std::string Interpreter::Render(const Value& context) {
+  WorkBudgetScope budget(limits_.max_work);
   Scope root;
   root_ = &root;
   if (context.is_dict()) {

@@ -21,6 +21,7 @@ namespace fw::jinja {
 struct RenderLimits {
   size_t max_output_bytes = 64u << 20;
   int64_t max_loop_iterations = 1 << 20;  // all loops of one render together
+  int64_t max_work = 16 << 20;             // ChargeWork units (chat/jinja_value.h)
   int max_depth = 1000;                   // nested expression/statement/macro evaluation
 };
 

@@ -11,6 +11,26 @@ namespace fw::jinja {
 
 namespace {
 
+thread_local int64_t* g_work_remaining = nullptr;
+
+}  // namespace
+
+void ChargeWork(int64_t units) {
+  if (!g_work_remaining) return;
+  *g_work_remaining -= units;
+  if (*g_work_remaining < 0) {
+    *g_work_remaining = 0;
+    throw JinjaError("template needs too much work (value or string operations over the limit)");
+  }
+}
+
+WorkBudgetScope::WorkBudgetScope(int64_t units) : remaining_(units), previous_(g_work_remaining) {
+  g_work_remaining = &remaining_;
+}
+WorkBudgetScope::~WorkBudgetScope() { g_work_remaining = previous_; }
+
+namespace {
+
 void CheckDepth(int depth) {
   if (depth > kMaxValueDepth) {
     throw JinjaError("value nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
@@ -28,6 +48,7 @@ Value Namespace::GetAttr(const std::string& name) const {
 }
 
 Value Value::String(std::string s) {
+  ChargeWork(static_cast<int64_t>(s.size() / 32) + 1);
   if (s.size() > kMaxStringBytes) {
     throw JinjaError("string longer than " + std::to_string(kMaxStringBytes) + " bytes");
   }
@@ -41,6 +62,7 @@ Value Value::MakeList(std::vector<Value> items, bool is_tuple) {
   if (items.size() > kMaxListItems) {
     throw JinjaError("list longer than " + std::to_string(kMaxListItems) + " items");
   }
+  ChargeWork(static_cast<int64_t>(items.size() / 8) + 1);
   auto list = std::make_shared<List>();
   int depth = 0;
   for (const auto& item : items) depth = std::max(depth, item.depth());
@@ -50,7 +72,7 @@ Value Value::MakeList(std::vector<Value> items, bool is_tuple) {
   list->is_tuple = is_tuple;
   Value v;
   v.kind_ = Kind::kList;
-  v.list_ = std::move(list);
+  v.ptr_ = std::move(list);
   return v;
 }
 
@@ -61,28 +83,28 @@ Value Value::MakeDict(std::shared_ptr<Dict> dict) {
   CheckDepth(dict->depth);
   Value v;
   v.kind_ = Kind::kDict;
-  v.dict_ = std::move(dict);
+  v.ptr_ = std::move(dict);
   return v;
 }
 
 Value Value::MakeObject(std::shared_ptr<Object> object) {
   Value v;
   v.kind_ = Kind::kObject;
-  v.object_ = std::move(object);
+  v.ptr_ = std::move(object);
   return v;
 }
 
 Value Value::MakeCallable(std::string name, NativeFn fn) {
   Value v;
   v.kind_ = Kind::kCallable;
-  v.callable_ = std::make_shared<Callable>(Callable{std::move(name), std::move(fn)});
+  v.ptr_ = std::make_shared<Callable>(Callable{std::move(name), std::move(fn)});
   return v;
 }
 
 int Value::depth() const {
   switch (kind_) {
-    case Kind::kList: return list_->depth;
-    case Kind::kDict: return dict_->depth;
+    case Kind::kList: return list_data().depth;
+    case Kind::kDict: return dict().depth;
     case Kind::kObject: return 1;  // namespaces are flattened at render end (see Interpreter)
     default: return 0;
   }
@@ -94,8 +116,8 @@ bool Value::Truthy() const {
     case Kind::kBool: case Kind::kInt: return int_ != 0;
     case Kind::kFloat: return float_ != 0.0;
     case Kind::kString: return !str_.empty();
-    case Kind::kList: return !list_->items.empty();
-    case Kind::kDict: return !dict_->items.empty();
+    case Kind::kList: return !list_data().items.empty();
+    case Kind::kDict: return !dict().items.empty();
     default: return true;
   }
 }
@@ -108,9 +130,9 @@ std::string Value::TypeName() const {
     case Kind::kInt: return "int";
     case Kind::kFloat: return "float";
     case Kind::kString: return "str";
-    case Kind::kList: return list_->is_tuple ? "tuple" : "list";
+    case Kind::kList: return list_data().is_tuple ? "tuple" : "list";
     case Kind::kDict: return "dict";
-    case Kind::kObject: return object_->type_name();
+    case Kind::kObject: return object().type_name();
     case Kind::kCallable: return "function";
   }
   return "object";
@@ -129,6 +151,7 @@ namespace {
 
 void HashKeyInto(const Value& v, std::string& out, int depth) {
   if (depth > kMaxValueDepth) throw JinjaError("value nested too deeply");
+  ChargeWork(1);
   switch (v.kind()) {
     case Value::Kind::kNone: out += "n"; return;
     case Value::Kind::kBool: case Value::Kind::kInt: out += "i" + std::to_string(v.int_value()) + ";"; return;
@@ -157,6 +180,7 @@ void HashKeyInto(const Value& v, std::string& out, int depth) {
 
 bool EqualAt(const Value& a, const Value& b, int depth) {
   if (depth > kMaxValueDepth) throw JinjaError("value nested too deeply to compare");
+  ChargeWork(1);
   using K = Value::Kind;
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.AsDouble() == b.AsDouble();
@@ -199,6 +223,7 @@ bool EqualAt(const Value& a, const Value& b, int depth) {
 
 bool LessAt(const Value& a, const Value& b, int depth) {
   if (depth > kMaxValueDepth) throw JinjaError("value nested too deeply to compare");
+  ChargeWork(1);
   if (a.is_undefined() || b.is_undefined()) {
     throw JinjaError((a.is_undefined() ? a : b).str());
   }
@@ -324,6 +349,7 @@ void CheckOut(const std::string& out) {
 
 void ReprInto(const Value& v, std::string& out, int depth) {
   if (depth > kMaxValueDepth) throw JinjaError("value nested too deeply to print");
+  ChargeWork(1);
   CheckOut(out);
   switch (v.kind()) {
     case Value::Kind::kString: out += PyStringRepr(v.str()); return;
@@ -480,6 +506,7 @@ struct JsonWriter {
 
   void Write(const Value& v, int level) {
     if (level > kMaxValueDepth) throw JinjaError("value nested too deeply for tojson");
+    ChargeWork(1);
     if (out.size() > kMaxStringBytes) throw JinjaError("tojson output larger than the limit");
     switch (v.kind()) {
       case Value::Kind::kNone: out += "null"; return;

@@ -30,7 +30,24 @@ class JinjaError : public std::runtime_error {
 
 inline constexpr int kMaxValueDepth = 256;
 inline constexpr size_t kMaxStringBytes = 16u << 20;   // any string one operation builds
-inline constexpr size_t kMaxListItems = 1u << 20;       // any list one operation builds
+inline constexpr size_t kMaxListItems = 1u << 18;       // any list one operation builds
+
+// Work budget of the render running on this thread: every element visited while comparing,
+// hashing, printing or serialising, and every 32 bytes of string built, costs one unit, so
+// that quadratic string building or exponential walks over shared sub-lists end in an
+// error instead of a hang. Without an active WorkBudgetScope nothing is counted.
+void ChargeWork(int64_t units);  // throws JinjaError when the budget is spent
+class WorkBudgetScope {
+ public:
+  explicit WorkBudgetScope(int64_t units);
+  ~WorkBudgetScope();
+  WorkBudgetScope(const WorkBudgetScope&) = delete;
+  WorkBudgetScope& operator=(const WorkBudgetScope&) = delete;
+
+ private:
+  int64_t remaining_;
+  int64_t* previous_;
+};
 
 class Value;
 class Interpreter;
@@ -102,7 +119,7 @@ class Value {
   bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kFloat || kind_ == Kind::kBool; }
   bool is_string() const { return kind_ == Kind::kString; }
   bool is_list() const { return kind_ == Kind::kList; }
-  bool is_tuple() const { return kind_ == Kind::kList && list_->is_tuple; }
+  bool is_tuple() const { return kind_ == Kind::kList && list_data().is_tuple; }
   bool is_dict() const { return kind_ == Kind::kDict; }
   bool is_object() const { return kind_ == Kind::kObject; }
   bool is_callable() const { return kind_ == Kind::kCallable; }
@@ -112,13 +129,13 @@ class Value {
   double float_value() const { return float_; }
   double AsDouble() const { return kind_ == Kind::kFloat ? float_ : static_cast<double>(int_); }
   const std::string& str() const { return str_; }  // string payload, or the Undefined's hint
-  const std::vector<Value>& list() const { return list_->items; }
-  const List& list_data() const { return *list_; }
-  const Dict& dict() const { return *dict_; }
-  const std::shared_ptr<Dict>& dict_ptr() const { return dict_; }
-  Object& object() const { return *object_; }
-  const std::shared_ptr<Object>& object_ptr() const { return object_; }
-  const Callable& callable() const { return *callable_; }
+  const std::vector<Value>& list() const { return list_data().items; }
+  const List& list_data() const { return *static_cast<const List*>(ptr_.get()); }
+  const Dict& dict() const { return *static_cast<const Dict*>(ptr_.get()); }
+  std::shared_ptr<Dict> dict_ptr() const { return std::static_pointer_cast<Dict>(ptr_); }
+  Object& object() const { return *static_cast<Object*>(ptr_.get()); }
+  std::shared_ptr<Object> object_ptr() const { return std::static_pointer_cast<Object>(ptr_); }
+  const Callable& callable() const { return *static_cast<const Callable*>(ptr_.get()); }
   int depth() const;
 
   // Python truthiness (Undefined is false).
@@ -128,13 +145,12 @@ class Value {
 
  private:
   Kind kind_ = Kind::kUndefined;
-  int64_t int_ = 0;
-  double float_ = 0;
-  std::string str_;
-  std::shared_ptr<List> list_;
-  std::shared_ptr<Dict> dict_;
-  std::shared_ptr<Object> object_;
-  std::shared_ptr<Callable> callable_;
+  union {
+    int64_t int_ = 0;  // kBool, kInt
+    double float_;     // kFloat
+  };
+  std::string str_;             // kString payload; kUndefined's error message
+  std::shared_ptr<void> ptr_;   // List, Dict, Object or Callable, by kind_
 };
 
 struct CallArgs {
