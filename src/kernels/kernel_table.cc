@@ -31,9 +31,24 @@ Panel LayoutPanel(void* buffer, int64_t cols, int group) {
   return panel;
 }
 
+namespace {
+// No kernels at all: MatMul falls back to MatMulReference (dequantize + f32 dot, no 8-bit
+// activations). For debugging numerics only.
+const KernelTable& ReferenceOnlyKernels() {
+  static const KernelTable table = [] {
+    KernelTable t;
+    t.name = "reference";
+    t.attend_group = ScalarKernels().attend_group;
+    return t;
+  }();
+  return table;
+}
+}  // namespace
+
 const KernelTable* KernelsFor(const char* isa) {
   const CpuFeatures& f = GetCpuFeatures();
   if (std::strcmp(isa, "scalar") == 0) return &ScalarKernels();
+  if (std::strcmp(isa, "reference") == 0) return &ReferenceOnlyKernels();
   if (std::strcmp(isa, "avx2") == 0) return f.HasAvx2Path() ? Avx2KernelTable() : nullptr;
   if (std::strcmp(isa, "avxvnni") == 0) return f.HasAvxVnniPath() ? AvxVnniKernelTable() : nullptr;
   if (std::strcmp(isa, "avx512") == 0) return f.HasAvx512Path() ? Avx512KernelTable() : nullptr;

@@ -1,6 +1,6 @@
 // The dispatch table: one KernelTable per instruction set, chosen once at run time from
-// GetCpuFeatures() (or forced with FLYWHEEL_KERNELS=scalar|avx2|avxvnni|avx512 for tests and
-// benchmarks). Everything SIMD is reached through these function pointers, nowhere else.
+// GetCpuFeatures() (or forced with FLYWHEEL_KERNELS=scalar|avx2|avxvnni|avx512|reference for
+// tests and benchmarks). Everything SIMD is reached through these function pointers, nowhere else.
 #pragma once
 
 #include <cstddef>
@@ -68,7 +68,8 @@ struct KernelTable {
 // The scalar reference table (always available).
 const KernelTable& ScalarKernels();
 // The table for an instruction set, or nullptr when it is not compiled in or this CPU lacks it.
-// Names: "scalar", "avx2", "avxvnni", "avx512", "neon".
+// Names: "scalar", "avx2", "avxvnni", "avx512", "neon", and "reference" (no kernels: every
+// MatMul dequantizes through MatMulReference; f32 activations, for debugging numerics).
 const KernelTable* KernelsFor(const char* isa);
 // The table MatMul uses: the best one for this CPU unless FLYWHEEL_KERNELS names another.
 const KernelTable& ActiveKernels();
