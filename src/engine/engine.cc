@@ -154,7 +154,9 @@ void Engine::Loop() {
     std::vector<std::unique_ptr<EmbedJob>> jobs;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !incoming_.empty() || !embeds_.empty() || !seqs_.empty(); });
+      cv_.wait(lock, [&] {
+        return stop_ || cancel_all_.load() || !incoming_.empty() || !embeds_.empty() || !seqs_.empty();
+      });
       if (stop_) break;
       while (!incoming_.empty()) {
         Sequence* s = incoming_.front().get();
@@ -192,10 +194,11 @@ void Engine::Loop() {
 
 void Engine::DropCancelled() {
   std::vector<Sequence*> gone;
+  const bool all = cancel_all_.exchange(false);
   for (Sequence* s : waiting_)
-    if (s->stream->cancelled()) gone.push_back(s);
+    if (all || s->stream->cancelled()) gone.push_back(s);
   for (Sequence* s : running_)
-    if (s->stream->cancelled()) gone.push_back(s);
+    if (all || s->stream->cancelled()) gone.push_back(s);
   for (Sequence* s : gone) Finish(*s, FinishReason::kCancelled);
 }
 

@@ -81,6 +81,15 @@ class Engine {
   Result<std::vector<float>> Embed(std::vector<int32_t> tokens);
 
   EngineStats Stats() const;
+  // Ends every queued and running request (finish reason kCancelled) at the next step; for
+  // shutting down without waiting for long generations.
+  void CancelAll() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancel_all_.store(true);
+    }
+    cv_.notify_all();
+  }
   const EngineOptions& options() const { return options_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
   const model::Model& model() const { return model_; }
@@ -130,6 +139,7 @@ class Engine {
   std::atomic<uint64_t> requests_total_{0}, prompt_tokens_total_{0}, generation_tokens_total_{0};
   std::atomic<uint64_t> prefix_queried_{0}, prefix_hits_{0}, steps_total_{0};
   std::atomic<int32_t> kv_used_blocks_{0};
+  std::atomic<bool> cancel_all_{false};
   Histogram ttft_, itl_;
 
   std::thread loop_;

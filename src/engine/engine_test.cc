@@ -224,6 +224,29 @@ TEST(Engine, CancelFreesTheSequence) {
   EXPECT_EQ((*e)->Stats().kv_usage, 0.0);
 }
 
+TEST(Engine, CancelAllEndsEveryRequest) {
+  FW_REQUIRE_SHARED_FILE(path, "models/stories260K.gguf");
+  Loaded l = Load(path);
+  ASSERT_TRUE(l.tok);
+  EngineOptions o;
+  o.ctx = 2048;
+  o.parallel = 2;
+  auto e = Engine::Create(*l.model, *l.tok, o);
+  ASSERT_TRUE(e.ok());
+  GenerationRequest r = Greedy(l.tok->Encode("Once upon a time"), 2000);
+  r.ignore_eos = true;
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (int i = 0; i < 3; ++i) streams.push_back((*e)->Submit(r).stream);  // two run, one waits
+  (*e)->CancelAll();
+  for (auto& s : streams) {
+    Collected c = Drain(*s);
+    EXPECT_EQ(c.finish, FinishReason::kCancelled);
+    EXPECT_LT(c.usage.completion_tokens, 2000);
+  }
+  EXPECT_EQ((*e)->Stats().running, 0);
+  EXPECT_EQ((*e)->Stats().waiting, 0);
+}
+
 TEST(Engine, RefusesRequestsBeyondTheContextAndBadTokens) {
   FW_REQUIRE_SHARED_FILE(path, "models/stories260K.gguf");
   Loaded l = Load(path);

@@ -78,6 +78,15 @@ class ModelRegistry {
   // Unloads m now if nobody uses it (keep_alive 0 on a load-only request).
   void Unload(const std::string& name);
   std::vector<std::shared_ptr<LoadedModel>> Loaded() const;
+  // When m may be unloaded (read under the registry's lock).
+  std::chrono::system_clock::time_point ExpiresAt(const LoadedModel& m) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return m.expires_at;
+  }
+  // Ends every request of every loaded model (server shutdown).
+  void CancelAll() const {
+    for (const auto& m : Loaded()) m->engine->CancelAll();
+  }
   // Drops loaded models whose keep-alive has passed.
   void ReapExpired();
   bool Delete(const std::string& name, ApiError& err);

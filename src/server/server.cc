@@ -40,6 +40,7 @@ Status Server::Run() {
 
 void Server::Stop() {
   if (stopping_.exchange(true)) return;
+  registry_.CancelAll();  // handlers waiting on long generations return promptly
   http_->Stop();
   if (reaper_.joinable()) reaper_.join();
 }
@@ -216,7 +217,7 @@ void Server::Ps(ResponseWriter& w) {
                       {"size", m->size},
                       {"digest", Digest(e)},
                       {"details", Details(m.get())},
-                      {"expires_at", Rfc3339(m->expires_at)},
+                      {"expires_at", Rfc3339(registry_.ExpiresAt(*m))},
                       {"size_vram", 0},
                       {"context_length", m->engine->options().ctx},
                       {"parallel", m->engine->options().parallel},
