@@ -54,6 +54,7 @@ class BpeTokenizer : public TokenizerImpl {
     const std::string text = unicode::SanitizeUtf8(raw);
     const std::string_view sv(text);
     std::string word;
+    std::vector<int32_t> ids;
     for (const Span& span : pre_->Split(text)) {
       const std::string_view piece = sv.substr(span.first, span.second - span.first);
       const bool cacheable = piece.size() <= kMaxCachedWord;
@@ -64,9 +65,24 @@ class BpeTokenizer : public TokenizerImpl {
           continue;
         }
       }
-      word = ByteLevelEncode(piece);
       const size_t before = out->size();
-      TokenizeWord(word, out);
+      if (id_mode_ && !vocab.ignore_merges) {
+        // Every initial symbol is one input byte's stand-in, itself a token.
+        ids.clear();
+        for (char c : piece) ids.push_back(byte_id_[static_cast<uint8_t>(c)]);
+        BpeMergeIds(&ids, id_merges_);
+        for (int32_t id : ids) {
+          if (id >= 0) {
+            out->push_back(id);
+          } else {  // a byte whose stand-in is no token: llama.cpp's per-byte lookup
+            const auto& f = byte_fallback_[-(id + 2)];
+            out->insert(out->end(), f.begin(), f.end());
+          }
+        }
+      } else {
+        word = ByteLevelEncode(piece);
+        TokenizeWord(word, out);
+      }
       if (cacheable && cache->size() < kMaxCacheEntries) {
         cache->emplace(std::string(piece), std::vector<int32_t>(out->begin() + before, out->end()));
       }
@@ -96,6 +112,13 @@ class BpeTokenizer : public TokenizerImpl {
   }
 
   MergeRanks ranks_;
+  // Id fast path, exact when every merge's parts and result are tokens (decided at load).
+  // byte_id_[b] is the token of byte b's stand-in, or -(b + 2) when there is none (such a
+  // symbol never merges; byte_fallback_[b] is what llama.cpp then emits for it).
+  bool id_mode_ = false;
+  int32_t byte_id_[256];
+  std::vector<int32_t> byte_fallback_[256];
+  IdMerges id_merges_;
   std::unique_ptr<PreTokenizer> pre_;
 };
 
@@ -119,6 +142,33 @@ Result<std::unique_ptr<TokenizerImpl>> MakeBpe(Vocab vocab, const std::vector<st
     t->ranks_.Add(std::string_view(m).substr(0, pos), std::string_view(m).substr(pos + 1),
                   static_cast<int32_t>(i));
   }
+  bool ids_ok = true;
+  for (int b = 0; b < 256; ++b) {
+    const std::string& stand_in = ByteToUnicode(static_cast<uint8_t>(b));
+    t->byte_id_[b] = t->vocab.Find(stand_in);
+    if (t->byte_id_[b] < 0) {
+      t->byte_id_[b] = -(b + 2);
+      for (char c : stand_in) {
+        const int32_t id = t->vocab.Find(std::string_view(&c, 1));
+        if (id >= 0) t->byte_fallback_[b].push_back(id);
+      }
+    }
+  }
+  for (size_t i = 0; i < merges.size() && ids_ok; ++i) {
+    const std::string& m = merges[i];
+    const size_t pos = m.find(' ', 1);
+    if (pos == std::string::npos) continue;
+    const int32_t a = t->vocab.Find(std::string_view(m).substr(0, pos));
+    const int32_t b = t->vocab.Find(std::string_view(m).substr(pos + 1));
+    const int32_t ab = t->vocab.Find(m.substr(0, pos) + m.substr(pos + 1));
+    if (a < 0 || b < 0 || ab < 0) {
+      ids_ok = false;
+      break;
+    }
+    t->id_merges_.Add(a, b, static_cast<int32_t>(i), ab);
+  }
+  t->id_mode_ = ids_ok;
+  if (ids_ok) t->id_merges_.Build();
   return std::unique_ptr<TokenizerImpl>(std::move(t));
 }
 

@@ -713,6 +713,24 @@ class HfTokenizer : public TokenizerImpl {
   }
 
   void MergeChunk(std::string_view w, std::vector<int32_t>* out) const {
+    if (id_mode_) {
+      // Fast path when every character is a token: merge on ids (same result, see IdMerges).
+      std::vector<int32_t> ids;
+      ids.reserve(w.size());
+      bool all_known = true;
+      for (size_t off = 0; off < w.size() && all_known;) {
+        const size_t n = std::min(unicode::Utf8SeqLen(static_cast<uint8_t>(w[off])), w.size() - off);
+        const int32_t id = model_vocab_find(w.substr(off, n));
+        all_known = id >= 0;
+        ids.push_back(id);
+        off += n;
+      }
+      if (all_known) {
+        BpeMergeIds(&ids, id_merges_);
+        out->insert(out->end(), ids.begin(), ids.end());
+        return;
+      }
+    }
     bool prev_unk = false;
     for (const Span& s : BpeMergeWord(w, ranks_)) {
       const std::string_view sym = w.substr(s.first, s.second - s.first);
@@ -761,6 +779,8 @@ class HfTokenizer : public TokenizerImpl {
   std::string wordpiece_prefix_;     // a WordPiece decoder's prefix
   std::vector<Decoder> seq_strips_;  // Strip decoders after the Fuse
   MergeRanks ranks_;
+  bool id_mode_ = false;  // every merge's parts and result are model tokens
+  IdMerges id_merges_;
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> model_vocab_;
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
   bool metaspace_independent_ = false;
@@ -892,8 +912,16 @@ Result<std::unique_ptr<TokenizerImpl>> Build(const json& j, const json& config) 
 
   int32_t rank = 0;
   t->metaspace_independent_ = true;
+  t->id_mode_ = true;
   auto check_merge = [&](const std::string& a, const std::string& b) {
     const std::string merged = a + b;
+    const int32_t ia = t->model_vocab_find(a), ib = t->model_vocab_find(b);
+    const int32_t iab = t->model_vocab_find(merged);
+    if (ia < 0 || ib < 0 || iab < 0) {
+      t->id_mode_ = false;
+    } else if (t->id_mode_) {
+      t->id_merges_.Add(ia, ib, rank, iab);
+    }
     size_t i = 0;
     while (merged.compare(i, 3, "\xE2\x96\x81") == 0) i += 3;
     if (merged.find("\xE2\x96\x81", i) != std::string::npos) t->metaspace_independent_ = false;
@@ -914,6 +942,7 @@ Result<std::unique_ptr<TokenizerImpl>> Build(const json& j, const json& config) 
     ++rank;
   }
 
+  if (t->id_mode_) t->id_merges_.Build();
   if (j.contains("normalizer") && !j["normalizer"].is_null()) {
     FW_ASSIGN_OR_RETURN(t->normalizer_, MakeNormalizer(j["normalizer"]));
   }

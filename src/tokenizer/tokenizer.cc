@@ -205,6 +205,88 @@ std::vector<Span> BpeMergeWord(std::string_view word, const MergeRanks& ranks,
   return out;
 }
 
+namespace {
+constexpr uint64_t kEmptyKey = ~uint64_t{0};
+uint64_t PairKey(int32_t a, int32_t b) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+}
+uint64_t Mix(uint64_t k) { return (k * 0x9E3779B97F4A7C15ull) ^ (k >> 29); }
+}  // namespace
+
+void IdMerges::Add(int32_t left, int32_t right, int32_t rank, int32_t merged) {
+  entries_.push_back({PairKey(left, right), rank, merged});
+}
+
+void IdMerges::Build() {
+  size_t cap = 16;
+  while (cap < entries_.size() * 2) cap <<= 1;
+  table_.assign(cap, Entry{kEmptyKey, 0, 0});
+  mask_ = cap - 1;
+  for (const Entry& e : entries_) {
+    for (uint64_t i = Mix(e.key) & mask_;; i = (i + 1) & mask_) {
+      if (table_[i].key == kEmptyKey) {
+        table_[i] = e;
+        break;
+      }
+      if (table_[i].key == e.key) break;  // duplicate pair: keep the earlier rank
+    }
+  }
+}
+
+bool IdMerges::Find(int32_t left, int32_t right, int32_t* rank, int32_t* merged) const {
+  if (table_.empty()) return false;
+  const uint64_t key = PairKey(left, right);
+  for (uint64_t i = Mix(key) & mask_;; i = (i + 1) & mask_) {
+    const Entry& e = table_[i];
+    if (e.key == key) {
+      *rank = e.rank;
+      *merged = e.merged;
+      return true;
+    }
+    if (e.key == kEmptyKey) return false;
+  }
+}
+
+void BpeMergeIds(std::vector<int32_t>* ids, const IdMerges& merges) {
+  const int n = static_cast<int>(ids->size());
+  if (n < 2) return;
+  std::vector<int32_t>& id = *ids;
+  std::vector<int> prev(n), next(n);
+  for (int i = 0; i < n; ++i) prev[i] = i - 1, next[i] = i + 1 < n ? i + 1 : -1;
+  struct Bigram {
+    int32_t rank;
+    int left, right;
+    int32_t left_id, right_id, merged;
+  };
+  auto cmp = [](const Bigram& a, const Bigram& b) {
+    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+  };
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(cmp)> queue(cmp);
+  auto try_add = [&](int left, int right) {
+    if (left < 0 || right < 0) return;
+    int32_t rank, merged;
+    if (merges.Find(id[left], id[right], &rank, &merged)) {
+      queue.push({rank, left, right, id[left], id[right], merged});
+    }
+  };
+  for (int i = 1; i < n; ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    const Bigram b = queue.top();
+    queue.pop();
+    // Stale: either side merged away or changed since the pair was queued.
+    if (id[b.left] != b.left_id || id[b.right] != b.right_id || next[b.left] != b.right) continue;
+    id[b.left] = b.merged;
+    id[b.right] = -1;
+    next[b.left] = next[b.right];
+    if (next[b.right] >= 0) prev[next[b.right]] = b.left;
+    try_add(prev[b.left], b.left);
+    try_add(b.left, next[b.left]);
+  }
+  size_t w = 0;
+  for (int i = 0; i >= 0; i = next[i]) id[w++] = id[i];
+  id.resize(w);
+}
+
 }  // namespace tok
 
 // ---------------------------------------------------------------------------------------

@@ -86,5 +86,29 @@ class MergeRanks {
 std::vector<Span> BpeMergeWord(std::string_view word, const MergeRanks& ranks,
                                std::vector<Span> initial = {});
 
+// The same merge on token ids, for vocabularies where every merge's parts and result are
+// tokens (checked at load): (left id, right id) -> (rank, merged id) in a flat open-addressing
+// table, so a merge step costs one integer probe instead of string hashing.
+class IdMerges {
+ public:
+  // The first (lowest) rank of a duplicate pair wins.
+  void Add(int32_t left, int32_t right, int32_t rank, int32_t merged);
+  // Finalizes the table; call once after the last Add.
+  void Build();
+  bool Find(int32_t left, int32_t right, int32_t* rank, int32_t* merged) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    uint64_t key;
+    int32_t rank, merged;
+  };
+  std::vector<Entry> entries_;  // insertion order, until Build
+  std::vector<Entry> table_;    // open addressing, key ~0 = empty
+  uint64_t mask_ = 0;
+};
+// Merges `ids` (one token per initial symbol) in place: lowest rank first, ties leftmost.
+void BpeMergeIds(std::vector<int32_t>* ids, const IdMerges& merges);
+
 }  // namespace tok
 }  // namespace fw
