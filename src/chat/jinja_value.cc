@@ -48,14 +48,28 @@ Value Namespace::GetAttr(const std::string& name) const {
 }
 
 Value Value::String(std::string s) {
-  ChargeWork(static_cast<int64_t>(s.size() / 32) + 1);
+  ChargeWork(static_cast<int64_t>(s.size() / 16) + 1);
   if (s.size() > kMaxStringBytes) {
     throw JinjaError("string longer than " + std::to_string(kMaxStringBytes) + " bytes");
   }
   Value v;
   v.kind_ = Kind::kString;
-  v.str_ = std::move(s);
+  v.ptr_ = std::make_shared<std::string>(std::move(s));
   return v;
+}
+
+Value Value::Undefined(std::string hint) {
+  Value v;
+  if (!hint.empty()) v.ptr_ = std::make_shared<std::string>(std::move(hint));
+  return v;
+}
+
+const std::string& Value::str() const {
+  static const std::string* empty = new std::string();
+  if ((kind_ == Kind::kString || kind_ == Kind::kUndefined) && ptr_) {
+    return *static_cast<const std::string*>(ptr_.get());
+  }
+  return *empty;
 }
 
 Value Value::MakeList(std::vector<Value> items, bool is_tuple) {
@@ -115,7 +129,7 @@ bool Value::Truthy() const {
     case Kind::kUndefined: case Kind::kNone: return false;
     case Kind::kBool: case Kind::kInt: return int_ != 0;
     case Kind::kFloat: return float_ != 0.0;
-    case Kind::kString: return !str_.empty();
+    case Kind::kString: return !str().empty();
     case Kind::kList: return !list_data().items.empty();
     case Kind::kDict: return !dict().items.empty();
     default: return true;

@@ -3,7 +3,8 @@
 // point, lists and dicts are shared by reference (dicts keep insertion order), and the
 // default Undefined renders empty, is falsy and fails on arithmetic.
 //
-// Ownership: List/Dict/Object/Callable payloads are shared_ptr; copying a Value is cheap.
+// Ownership: string/List/Dict/Object/Callable payloads are shared_ptr; copying a Value is
+// cheap (one reference count).
 // Values are immutable once built, except Namespace attributes (`{% set ns.x = ... %}`).
 // Nesting depth is recorded at construction and capped (kMaxValueDepth) so that printing,
 // comparing and destroying a value can never exhaust the stack. Not thread-safe: one
@@ -33,7 +34,7 @@ inline constexpr size_t kMaxStringBytes = 16u << 20;   // any string one operati
 inline constexpr size_t kMaxListItems = 1u << 18;       // any list one operation builds
 
 // Work budget of the render running on this thread: every element visited while comparing,
-// hashing, printing or serialising, and every 32 bytes of string built, costs one unit, so
+// hashing, printing or serialising, and every 16 bytes of string built, costs one unit, so
 // that quadratic string building or exponential walks over shared sub-lists end in an
 // error instead of a hang. Without an active WorkBudgetScope nothing is counted.
 void ChargeWork(int64_t units);  // throws JinjaError when the budget is spent
@@ -99,7 +100,7 @@ class Value {
 
   Value() = default;  // Undefined
   // hint: the error message using the value raises, e.g. "'foo' is undefined".
-  static Value Undefined(std::string hint = "") { Value v; v.str_ = std::move(hint); return v; }
+  static Value Undefined(std::string hint = "");
   static Value None() { Value v; v.kind_ = Kind::kNone; return v; }
   static Value Bool(bool b) { Value v; v.kind_ = Kind::kBool; v.int_ = b; return v; }
   static Value Int(int64_t i) { Value v; v.kind_ = Kind::kInt; v.int_ = i; return v; }
@@ -128,7 +129,8 @@ class Value {
   int64_t int_value() const { return int_; }      // also for bool
   double float_value() const { return float_; }
   double AsDouble() const { return kind_ == Kind::kFloat ? float_ : static_cast<double>(int_); }
-  const std::string& str() const { return str_; }  // string payload, or the Undefined's hint
+  // The string payload, or the Undefined's hint ("" for other kinds).
+  const std::string& str() const;
   const std::vector<Value>& list() const { return list_data().items; }
   const List& list_data() const { return *static_cast<const List*>(ptr_.get()); }
   const Dict& dict() const { return *static_cast<const Dict*>(ptr_.get()); }
@@ -149,8 +151,9 @@ class Value {
     int64_t int_ = 0;  // kBool, kInt
     double float_;     // kFloat
   };
-  std::string str_;             // kString payload; kUndefined's error message
-  std::shared_ptr<void> ptr_;   // List, Dict, Object or Callable, by kind_
+  // By kind_: const std::string (kString, kUndefined's message), List, Dict, Object or
+  // Callable. Strings are shared too, so copying a Value never copies text.
+  std::shared_ptr<void> ptr_;
 };
 
 struct CallArgs {
