@@ -261,11 +261,19 @@ void HttpServer::Connection(int fd, std::string remote) {
         break;
       }
       buf.erase(0, head);
+      // A client that asked to wait (curl does for large bodies) gets the go-ahead, unless
+      // the body is already known to be too large.
+      const bool too_large = framing.kind == BodyFraming::Kind::kLength && framing.length > options_.max_body;
+      const bool expects_continue = req.Header("expect").find("100-continue") != std::string_view::npos;
+      if (!too_large && framing.kind != BodyFraming::Kind::kNone && buf.empty() && expects_continue) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        (void)::send(fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+      }
       if (framing.kind == BodyFraming::Kind::kLength) {
         if (framing.length > options_.max_body) {
           // Read and drop the body (up to 64 MiB) so the client gets to read the 413.
           uint64_t left = framing.length, drained = 0;
-          for (;;) {
+          for (; !expects_continue;) {
             const uint64_t take = std::min<uint64_t>(left, buf.size());
             left -= take;
             drained += take;

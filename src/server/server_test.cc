@@ -265,6 +265,33 @@ TEST(Server, RawHttpEdgeCases) {
   EXPECT_NE(RawExchange(s.port(), "GET /health HTTP/1.0\r\n\r\n").find("Connection: close"), std::string::npos);
 }
 
+TEST(Server, ExpectContinueGetsTheGoAhead) {
+  REQUIRE_STORIES();
+  TempModelsDir dir({"stories260K"});
+  TestServer s(Options(dir));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(s.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string body = R"({"model":"stories260K","prompt":"Once","max_tokens":1})";
+  const std::string head = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  char buf[4096];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u);
+  ASSERT_EQ(::send(fd, body.data(), body.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body.size()));
+  std::string rest;
+  for (ssize_t m; (m = ::recv(fd, buf, sizeof buf, 0)) > 0;) rest.append(buf, static_cast<size_t>(m));
+  ::close(fd);
+  EXPECT_NE(rest.find("HTTP/1.1 200 OK"), std::string::npos) << rest;
+}
+
 TEST(Server, ApiKeyIsRequiredWhenSet) {
   REQUIRE_STORIES();
   TempModelsDir dir({"stories260K"});
