@@ -1,5 +1,7 @@
 #include "tokenizer/vocab.h"
 
+#include "tokenizer/regex.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -69,12 +71,63 @@ void Vocab::FinishSpecials() {
   });
 }
 
+namespace {
+
+// Leftmost occurrence of tok in text[from, end), exactly like string_view::find. Tokens that
+// repeat one byte (neox-style vocabs have two dozen space-run tokens) are looked up in an
+// index of that byte's runs of length >= 2, built once per input, instead of visiting every
+// occurrence of the byte for every such token.
+class Finder {
+ public:
+  explicit Finder(std::string_view text) : text_(text) {}
+
+  size_t Find(std::string_view tok, size_t from, size_t end) {
+    const char c = tok[0];
+    if (tok.size() < 2 || tok.find_first_not_of(c) != std::string_view::npos) {
+      return text_.substr(0, end).find(tok, from);
+    }
+    const std::vector<Span>& runs = Runs(static_cast<uint8_t>(c));
+    auto it = std::lower_bound(runs.begin(), runs.end(), from,
+                               [](const Span& r, size_t v) { return r.second <= v; });
+    for (; it != runs.end() && it->first < end; ++it) {
+      const size_t b = std::max(it->first, from), e = std::min(it->second, end);
+      if (e > b && e - b >= tok.size()) return b;
+    }
+    return std::string_view::npos;
+  }
+
+ private:
+  const std::vector<Span>& Runs(uint8_t c) {
+    std::vector<Span>& runs = runs_[c];
+    if (built_[c]) return runs;
+    built_[c] = true;
+    for (size_t i = 0; i < text_.size();) {
+      if (static_cast<uint8_t>(text_[i]) != c) {
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < text_.size() && static_cast<uint8_t>(text_[j]) == c) ++j;
+      if (j - i >= 2) runs.emplace_back(i, j);
+      i = j;
+    }
+    return runs;
+  }
+
+  std::string_view text_;
+  std::vector<Span> runs_[256];
+  bool built_[256] = {};
+};
+
+}  // namespace
+
 std::vector<Fragment> PartitionSpecial(const Vocab& vocab, std::string_view text,
                                        bool parse_special) {
   std::vector<Fragment> frags;
   if (text.empty()) return frags;
   frags.push_back({-1, 0, text.size()});
   std::vector<Fragment> next;
+  Finder finder(text);
   for (int32_t id : vocab.special_cache) {
     const uint32_t attr = vocab.attr[id];
     if (!parse_special && (attr & (kAttrControl | kAttrUnknown))) continue;
@@ -89,7 +142,7 @@ std::vector<Fragment> PartitionSpecial(const Vocab& vocab, std::string_view text
       }
       size_t off = f.offset, len = f.length;
       while (true) {
-        const size_t match = text.substr(0, off + len).find(tok, off);
+        const size_t match = finder.Find(tok, off, off + len);
         if (match == std::string_view::npos) {
           if (len > 0) next.push_back({-1, off, len});
           break;
