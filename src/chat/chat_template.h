@@ -7,8 +7,16 @@
 //
 // Ownership / thread-safety: a ChatTemplate holds a shared_ptr to an immutable AST, so it
 // is cheap to copy and Render() may be called from several threads at once.
-// Robustness: rendering has a recursion depth limit, an output size limit and a loop
-// iteration budget; exceeding one is a failed Result, never a crash or a hang.
+// Robustness: parsing caps nesting; rendering has a recursion depth limit, an output size
+// limit, a loop iteration budget and a work budget (chat/jinja_interpreter.h); exceeding
+// one is a failed Result, never a crash, a hang or unbounded memory.
+//
+// Known differences from Jinja2 (none used by real chat templates): no {% call %},
+// recursive loops, include/import/extends/block; integers are 64-bit (Python's big ints
+// overflow to float); filters that return generators in Jinja2 (map, select, reverse, ...)
+// return lists, and range() is a list, so printing one bare shows a list rather than
+// "<generator ...>" / "range(0, n)"; case mapping covers Latin, Greek and Cyrillic.
+// Like HF's immutable sandbox, list.append / dict.update and other mutators are errors.
 #pragma once
 
 #include <memory>
