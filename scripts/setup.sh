@@ -27,5 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The official OpenAI / Ollama JS clients the server integration tests drive (pinned in
+# tests/server/package-lock.json).
+if [ -f tests/server/package-lock.json ] && [ ! -d tests/server/node_modules/openai ]; then
+  echo "setup: installing the server tests' npm packages" >&2
+  npm ci --prefix tests/server --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
