@@ -22,6 +22,7 @@
 #include "kernels/scratch.h"
 #include "kernels/thread_pool.h"
 #include "kernels/weight_blocks.h"
+#include "tensor/fp16.h"
 #include "tensor/quants.h"
 
 namespace fw::kernels {
@@ -48,11 +49,12 @@ struct Acts {
   QuantizedActs view;
 };
 
-Acts Quantize(const KernelTable& kt, const std::vector<float>& x, int64_t n, int64_t cols) {
+Acts Quantize(const KernelTable& kt, const std::vector<float>& x, int64_t n, int64_t cols,
+              ActsKind kind = ActsKind::kQ8_0) {
   Acts a;
   a.storage.resize(QuantizedActsBytes(n, cols) + 64);
   void* base = a.storage.data() + (64 - reinterpret_cast<uintptr_t>(a.storage.data()) % 64) % 64;
-  a.view = LayoutQuantizedActs(base, n, cols);
+  a.view = LayoutQuantizedActs(base, n, cols, kind);
   for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x.data() + t * cols, a.view, t);
   return a;
 }
@@ -73,41 +75,120 @@ double AbsTermSum(GgmlType type, const uint8_t* row, int64_t cols, const Quantiz
   return s;
 }
 
+const ActsKind kActsKinds[] = {ActsKind::kQ8_0, ActsKind::kQ8_1, ActsKind::kQ8_K};
+
+// |x - d*q| per element: half a step, plus (Q8_0/Q8_1) the f16 rounding of d, which moves
+// d*q by at most 127 * |d| * 2^-11 (q comes from the unrounded scale): 0.5 + 0.062 < 0.57.
 TEST(KernelQuantizeActs, SimdIsBitIdenticalToScalarAndWithinHalfStep) {
-  for (int64_t cols : {32, 64, 96, 2048}) {
-    std::vector<float> x = RandomFloats(3 * cols, 7 + static_cast<uint32_t>(cols));
-    x[5] = 0.0f;
-    for (int i = 32; i < 64 && i < cols; ++i) x[i] = 0.0f;  // an all-zero block
-    Acts ref = Quantize(ScalarKernels(), x, 3, cols);
-    for (int64_t t = 0; t < 3; ++t) {
-      const QuantizedRow r = ref.view.Row(t);
-      for (int64_t k = 0; k < cols; ++k) {
-        ASSERT_LE(std::fabs(x[t * cols + k] - r.d[k / 32] * r.q[k]), r.d[k / 32] * 0.5f * 1.0001f + 1e-30f);
+  for (ActsKind kind : kActsKinds) {
+    for (int64_t cols : {32, 64, 96, 256, 2048}) {
+      if (kind == ActsKind::kQ8_K && cols % 256 != 0) continue;
+      std::vector<float> x = RandomFloats(3 * cols, 7 + static_cast<uint32_t>(cols));
+      x[5] = 0.0f;
+      if (kind != ActsKind::kQ8_K) {
+        for (int i = 32; i < 64 && i < cols; ++i) x[i] = 0.0f;  // an all-zero block
+      } else if (cols >= 512) {
+        for (int i = 256; i < 512; ++i) x[i] = 0.0f;
       }
-      for (int64_t g = 0; g < cols / 16; ++g) {
-        int s = 0;
-        for (int i = 0; i < 16; ++i) s += r.q[g * 16 + i];
-        ASSERT_EQ(r.sum16[g], static_cast<float>(s));
+      Acts ref = Quantize(ScalarKernels(), x, 3, cols, kind);
+      for (int64_t t = 0; t < 3; ++t) {
+        const QuantizedRow r = ref.view.Row(t);
+        for (int64_t k = 0; k < cols; ++k) {
+          ASSERT_LE(std::fabs(x[t * cols + k] - r.d[k / 32] * r.q[k]), std::fabs(r.d[k / 32]) * 0.57f + 1e-30f);
+          ASSERT_GE(r.q[k], -127);
+        }
+        for (int64_t g = 0; g < cols / 16; ++g) {
+          int s = 0;
+          for (int i = 0; i < 16; ++i) s += r.q[g * 16 + i];
+          ASSERT_EQ(r.sum16[g], static_cast<float>(s));
+        }
+      }
+      for (const KernelTable* kt : SimdTables()) {
+        Acts got = Quantize(*kt, x, 3, cols, kind);
+        const auto* a = reinterpret_cast<const uint8_t*>(ref.view.q);
+        const auto* b = reinterpret_cast<const uint8_t*>(got.view.q);
+        // Compare the used sections only (padding is untouched and may differ).
+        ASSERT_EQ(0, std::memcmp(a, b, static_cast<size_t>(3 * cols))) << kt->name;
+        for (int64_t i = 0; i < 3 * cols / 32; ++i) {
+          ASSERT_EQ(ref.view.d[i], got.view.d[i]) << kt->name;
+          ASSERT_EQ(ref.view.sum32[i], got.view.sum32[i]) << kt->name;
+          ASSERT_EQ(ref.view.ds32[i], got.view.ds32[i]) << kt->name;
+        }
+        for (int64_t i = 0; i < 3 * cols / 16; ++i) {
+          ASSERT_EQ(ref.view.sum16[i], got.view.sum16[i]) << kt->name;
+          ASSERT_EQ(ref.view.ds16[i], got.view.ds16[i]) << kt->name;
+        }
       }
     }
-    for (const KernelTable* kt : SimdTables()) {
-      Acts got = Quantize(*kt, x, 3, cols);
-      const size_t bytes = QuantizedActsBytes(3, cols);
-      const auto* a = reinterpret_cast<const uint8_t*>(ref.view.q);
-      const auto* b = reinterpret_cast<const uint8_t*>(got.view.q);
-      // Compare the used sections only (padding is untouched and may differ).
-      ASSERT_EQ(0, std::memcmp(a, b, static_cast<size_t>(3 * cols))) << kt->name;
-      for (int64_t i = 0; i < 3 * cols / 32; ++i) {
-        ASSERT_EQ(ref.view.d[i], got.view.d[i]) << kt->name;
-        ASSERT_EQ(ref.view.sum32[i], got.view.sum32[i]) << kt->name;
-        ASSERT_EQ(ref.view.ds32[i], got.view.ds32[i]) << kt->name;
-      }
-      for (int64_t i = 0; i < 3 * cols / 16; ++i) {
-        ASSERT_EQ(ref.view.sum16[i], got.view.sum16[i]) << kt->name;
-        ASSERT_EQ(ref.view.ds16[i], got.view.ds16[i]) << kt->name;
-      }
-      (void)bytes;
+  }
+}
+
+// Values worked out by hand from ggml's quantize_row_q8_0 / _q8_1 (AVX2) and
+// quantize_row_q8_K_ref, on every table.
+TEST(KernelQuantizeActs, MatchesGgmlOnHandComputedBlocks) {
+  std::vector<const KernelTable*> tables = SimdTables();
+  tables.push_back(&ScalarKernels());
+  // Block 0: amax = 127/64, so id = 64 exactly and x * id hits exact ties: 2.5 -> 2 and
+  // -2.5 -> -2 (half to even, where roundf would give +-3), 3.5 -> 4, 0.5 -> 0; d = 2^-6.
+  // Block 1: amax = 1: d = 1/127 = 0.0078740157 in f32, stored as f16 0.00787353515625;
+  // q from id = 127: 0.5 -> 63.5 -> 64, 0.25 -> 31.75 -> 32; sum = 223. Q8_1's
+  // s = fp16(0.0078740157 * 223) = 1.755859375 (not d_f16 * 223 = 1.75579833984375).
+  std::vector<float> x(64, 0.0f);
+  x[0] = 127.0f / 64;
+  x[1] = 2.5f / 64;
+  x[2] = -2.5f / 64;
+  x[3] = 3.5f / 64;
+  x[4] = 0.5f / 64;
+  x[32] = 1.0f;
+  x[33] = 0.5f;
+  x[34] = 0.25f;
+  for (const KernelTable* kt : tables) {
+    for (ActsKind kind : {ActsKind::kQ8_0, ActsKind::kQ8_1}) {
+      Acts a = Quantize(*kt, x, 1, 64, kind);
+      const QuantizedRow r = a.view.Row(0);
+      EXPECT_EQ(r.q[0], 127) << kt->name;
+      EXPECT_EQ(r.q[1], 2) << kt->name;
+      EXPECT_EQ(r.q[2], -2) << kt->name;
+      EXPECT_EQ(r.q[3], 4) << kt->name;
+      EXPECT_EQ(r.q[4], 0) << kt->name;
+      EXPECT_EQ(r.d[0], 0.015625f) << kt->name;
+      EXPECT_EQ(r.q[32], 127) << kt->name;
+      EXPECT_EQ(r.q[33], 64) << kt->name;
+      EXPECT_EQ(r.q[34], 32) << kt->name;
+      EXPECT_EQ(r.d[1], 0.00787353515625f) << kt->name;
+      EXPECT_EQ(r.sum32[1], 223.0f) << kt->name;
+      EXPECT_EQ(r.ds32[1], kind == ActsKind::kQ8_1 ? 1.755859375f : 1.75579833984375f) << kt->name;
     }
+  }
+  // Q8_K, two blocks of 256. Block 0: the first largest |x| is x[3] = -127/64 (x[10] = +127/64
+  // comes later), so iscale = -127/max = 64 and d = 1/64; q keeps x's sign; ties to even.
+  // Block 1: the largest is +127/64: iscale = -64, d = -1/64, q = -round(64 x).
+  std::vector<float> xk(512, 0.0f);
+  xk[3] = -127.0f / 64;
+  xk[10] = 127.0f / 64;
+  xk[20] = 2.5f / 64;
+  xk[21] = -0.5f / 64;
+  xk[22] = 1.5f / 64;
+  xk[256 + 7] = 127.0f / 64;
+  xk[256 + 8] = 2.5f / 64;
+  xk[256 + 40] = -3.5f / 64;
+  for (const KernelTable* kt : tables) {
+    Acts a = Quantize(*kt, xk, 1, 512, ActsKind::kQ8_K);
+    const QuantizedRow r = a.view.Row(0);
+    EXPECT_EQ(r.q[3], -127) << kt->name;
+    EXPECT_EQ(r.q[10], 127) << kt->name;
+    EXPECT_EQ(r.q[20], 2) << kt->name;
+    EXPECT_EQ(r.q[21], 0) << kt->name;
+    EXPECT_EQ(r.q[22], 2) << kt->name;
+    for (int c = 0; c < 8; ++c) EXPECT_EQ(r.d[c], 0.015625f) << kt->name;
+    EXPECT_EQ(r.sum16[0], 0.0f) << kt->name;  // -127 + 127
+    EXPECT_EQ(r.sum16[1], 4.0f) << kt->name;  // q[20..22] = 2, 0, 2
+    EXPECT_EQ(r.q[256 + 7], -127) << kt->name;
+    EXPECT_EQ(r.q[256 + 8], -2) << kt->name;
+    EXPECT_EQ(r.q[256 + 40], 4) << kt->name;
+    for (int c = 8; c < 16; ++c) EXPECT_EQ(r.d[c], -0.015625f) << kt->name;
+    EXPECT_EQ(r.sum16[16], -129.0f) << kt->name;
+    EXPECT_EQ(r.ds16[16], -129.0f * -0.015625f) << kt->name;
   }
 }
 
@@ -121,7 +202,7 @@ TEST(KernelDot, EverySimdDotMatchesScalarDotOnTheSameActivations) {
       const auto w = RandomWeights(type, rows, cols, 100 + nblocks);
       const auto x = RandomFloats(cols, 200 + nblocks);
       const size_t stride = RowBytes(type, cols);
-      Acts a = Quantize(ScalarKernels(), x, 1, cols);
+      Acts a = Quantize(ScalarKernels(), x, 1, cols, f.acts);
       std::vector<float> want(rows);
       ScalarKernels().dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), want.data());
       for (const KernelTable* kt : tables) {
@@ -157,7 +238,7 @@ TEST(KernelMatMul, QuantizedPathsMatchF32ReferenceWithinActivationRounding) {
     MatMulReference(wv, x.data(), n, want.data());
     // Bound: sum_k |w_k| d_k / 2 with the dequantized weights.
     std::vector<float> deq(cols);
-    Acts a = Quantize(ScalarKernels(), x, n, cols);
+    Acts a = Quantize(ScalarKernels(), x, n, cols, f.acts);
     for (const KernelTable* kt : tables) {
       for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
         std::vector<float> got(n * rows);
@@ -168,10 +249,10 @@ TEST(KernelMatMul, QuantizedPathsMatchF32ReferenceWithinActivationRounding) {
             const QuantizedRow q = a.view.Row(t);
             double bound = 0, mag = 0;
             for (int64_t k = 0; k < cols; ++k) {
-              bound += std::fabs(deq[k]) * q.d[k / 32] * 0.5;
+              bound += std::fabs(deq[k]) * std::fabs(q.d[k / 32]) * 0.57;  // see the first test
               mag += std::fabs(deq[k] * x[t * cols + k]);
             }
-            const double tol = bound * 1.001 + 1e-5 * mag + 1e-30;
+            const double tol = bound + 1e-5 * mag + 1e-30;
             ASSERT_NEAR(got[t * rows + r], want[t * rows + r], tol)
                 << kt->name << " " << TypeName(type) << " t=" << t << " r=" << r;
           }
@@ -197,7 +278,7 @@ TEST(KernelMatMul, GemmOddShapesMatchScalar) {
           const auto x = RandomFloats(n * cols, static_cast<uint32_t>(n + 1000));
           std::vector<float> want(n * rows);
           MatMulWith(ScalarKernels(), wv, x.data(), n, want.data(), nullptr);
-          Acts a = Quantize(ScalarKernels(), x, n, cols);
+          Acts a = Quantize(ScalarKernels(), x, n, cols, f.acts);
           for (const KernelTable* kt : tables) {
             std::vector<float> got(n * rows, -12345.0f);
             MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);
@@ -212,6 +293,49 @@ TEST(KernelMatMul, GemmOddShapesMatchScalar) {
           }
         }
       }
+    }
+  }
+}
+
+// x rounded as ggml converts it for float weights (round to nearest even).
+std::vector<float> RoundedActs(GgmlType type, std::vector<float> x) {
+  for (float& v : x) {
+    if (type == GgmlType::F16) v = Fp16ToFp32(Fp32ToFp16(v));
+    if (type == GgmlType::BF16) v = Bf16ToFp32(Fp32ToBf16(v));
+  }
+  return x;
+}
+
+// F16 / BF16 weights take x rounded to their own type, ties to even, on every table and
+// every column position (SIMD body and scalar tail): weight 1 at column c, x[c] on a tie.
+TEST(KernelMatMul, FloatWeightsRoundActivationsLikeGgml) {
+  std::vector<const KernelTable*> tables = SimdTables();
+  tables.push_back(&ScalarKernels());
+  struct Case {
+    GgmlType type;
+    float x, want;
+  };
+  const Case cases[] = {
+      {GgmlType::F16, 1.0f + 0x1p-11f, 1.0f},                    // tie, even is 1
+      {GgmlType::F16, 1.0f + 3 * 0x1p-11f, 1.0f + 0x1p-9f},      // tie, even is 1 + 2^-9
+      {GgmlType::F16, 1.0f + 0x1p-11f + 0x1p-20f, 1.0f + 0x1p-10f},
+      {GgmlType::BF16, 1.0f + 0x1p-8f, 1.0f},
+      {GgmlType::BF16, 1.0f + 3 * 0x1p-8f, 1.0f + 0x1p-6f},
+      {GgmlType::F32, 1.0f + 0x1p-11f, 1.0f + 0x1p-11f},
+  };
+  const int64_t cols = 19;
+  for (const Case& c : cases) {
+    std::vector<float> src(cols * cols, 0.0f);
+    for (int64_t r = 0; r < cols; ++r) src[r * cols + r] = 1.0f;  // identity rows
+    std::vector<uint8_t> w(RowBytes(c.type, cols) * cols);
+    for (int64_t r = 0; r < cols; ++r)
+      QuantizeRow(c.type, src.data() + r * cols, w.data() + r * RowBytes(c.type, cols), cols);
+    WeightView wv{c.type, w.data(), cols, cols, RowBytes(c.type, cols)};
+    const std::vector<float> x(cols, c.x);
+    for (const KernelTable* kt : tables) {
+      std::vector<float> y(cols);
+      MatMulWith(*kt, wv, x.data(), 1, y.data(), nullptr);
+      for (int64_t r = 0; r < cols; ++r) EXPECT_EQ(y[r], c.want) << kt->name << " " << TypeName(c.type) << " row " << r;
     }
   }
 }
@@ -231,7 +355,8 @@ TEST(KernelMatMul, FloatWeightsMatchReferenceForOddSizes) {
       for (int64_t n : {1, 2, 5}) {
         const auto x = RandomFloats(n * cols, 77);
         std::vector<float> want(n * rows), deq(cols);
-        MatMulReference(wv, x.data(), n, want.data());
+        // ggml's vec_dot_type: F16 / BF16 weights see x rounded to f16 / bf16.
+        MatMulReference(wv, RoundedActs(type, x).data(), n, want.data());
         for (const KernelTable* kt : tables) {
           std::vector<float> got(n * rows);
           MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);
@@ -249,6 +374,41 @@ TEST(KernelMatMul, FloatWeightsMatchReferenceForOddSizes) {
         }
       }
     }
+  }
+}
+
+// MatMulMulti must equal separate MatMul calls exactly (same kernels, same activations).
+TEST(KernelMatMul, MultiEqualsSeparateCalls) {
+  ThreadPool pool(2);
+  const int64_t cols = 512;
+  const GgmlType types[] = {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0, GgmlType::F16};
+  const int64_t rows[] = {40, 9, 17, 5};
+  std::vector<std::vector<uint8_t>> store;
+  std::vector<WeightView> ws;
+  for (int i = 0; i < 4; ++i) {
+    if (types[i] == GgmlType::F16) {
+      std::vector<uint8_t> w(RowBytes(types[i], cols) * rows[i]);
+      const auto src = RandomFloats(cols * rows[i], 9);
+      for (int64_t r = 0; r < rows[i]; ++r)
+        QuantizeRow(types[i], src.data() + r * cols, w.data() + r * RowBytes(types[i], cols), cols);
+      store.push_back(std::move(w));
+    } else {
+      store.push_back(RandomWeights(types[i], rows[i], cols, 50 + i));
+    }
+  }
+  for (int i = 0; i < 4; ++i) ws.push_back({types[i], store[i].data(), rows[i], cols, RowBytes(types[i], cols)});
+  for (int64_t n : {1, 3, 9}) {
+    const auto x = RandomFloats(n * cols, 11);
+    std::vector<std::vector<float>> want(4), got(4);
+    std::vector<float*> ys;
+    for (int i = 0; i < 4; ++i) {
+      want[i].resize(n * rows[i]);
+      got[i].assign(n * rows[i], -1.0f);
+      MatMul(ws[i], x.data(), n, want[i].data(), &pool);
+      ys.push_back(got[i].data());
+    }
+    MatMulMulti(ws.data(), ys.data(), 4, x.data(), n, &pool);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(want[i], got[i]) << "weight " << i << " n=" << n;
   }
 }
 

@@ -3,13 +3,14 @@
 #include <cstring>
 
 #include "kernels/kernel_table.h"
+#include "kernels/scratch.h"
 #include "kernels/weight_blocks.h"
 #include "tensor/fp16.h"
 
 namespace fw::kernels {
 namespace {
 
-// One row: sum over groups of scale*d_x*(sum u*q - offset*sum q) + min*d_x*sum q.
+// One row: sum over groups of scale*d_x*(sum u*q - offset*sum q) + min*(d_x*sum q).
 // The integer parts are exact; floats are accumulated in group order.
 float DotRowQ(GgmlType type, const BlockFormat& f, const uint8_t* row, int64_t cols,
               const QuantizedRow& x) {
@@ -27,7 +28,8 @@ float DotRowQ(GgmlType type, const BlockFormat& f, const uint8_t* row, int64_t c
       }
       const float dx = x.d[k0 / 32];
       acc += blk.scale[g] * dx * static_cast<float>(dot - f.offset * sum);
-      if (f.has_min) acc += blk.min[g] * dx * static_cast<float>(sum);
+      // The min term takes the activations' d*sum (for Q8_1 the f16-rounded s, as ggml).
+      if (f.has_min) acc += blk.min[g] * (f.group == 32 ? x.ds32[k0 / 32] : x.ds16[k0 / 16]);
     }
   }
   return acc;
@@ -54,8 +56,26 @@ float LoadElement(const uint8_t* row, int64_t k) {
   }
 }
 
+// x as ggml's vec_dot_type of T sees it: F16 weights take x rounded to f16, BF16 weights
+// to bf16 (round to nearest even); F32 keeps x. Returns x itself or a thread-local copy.
 template <GgmlType T>
-void DotRowsF(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const float* x, float* y) {
+const float* FloatActs(const float* x, int64_t cols) {
+  if constexpr (T == GgmlType::F32) {
+    (void)cols;
+    return x;
+  } else {
+    static thread_local Scratch scratch;
+    auto* out = static_cast<float*>(scratch.Get(static_cast<size_t>(cols) * sizeof(float)));
+    for (int64_t k = 0; k < cols; ++k)
+      out[k] = T == GgmlType::F16 ? Fp16ToFp32(Fp32ToFp16(x[k])) : Bf16ToFp32(Fp32ToBf16(x[k]));
+    return out;
+  }
+}
+
+// Products of two f16 (or two bf16) values are exact in f32; the sum is accumulated in f32.
+template <GgmlType T>
+void DotRowsF(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const float* x_in, float* y) {
+  const float* x = FloatActs<T>(x_in, cols);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * stride;
     float acc = 0.0f;
@@ -103,7 +123,7 @@ void PanelGemmScalar(const Panel& p, const QuantizedActs& acts, int64_t t0, int6
         }
         const float dx = x.d[(g * p.group) / 32];
         acc += p.scale[g * kPanelRows + r] * dx * static_cast<float>(dot - p.offset * sum);
-        if (p.has_min) acc += p.min[g * kPanelRows + r] * dx * static_cast<float>(sum);
+        if (p.has_min) acc += p.min[g * kPanelRows + r] * (p.group == 32 ? x.ds32[g] : x.ds16[g]);
       }
       y[t * ldy + r] = acc;
     }

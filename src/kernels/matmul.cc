@@ -37,16 +37,27 @@ Scratch& PanelScratch() {
   return s;
 }
 
+constexpr int kMaxMulti = 8;
+
+// One MatMul or MatMulMulti call: weights 0..count share x (and its quantized form).
 struct Job {
   const KernelTable* kt;
-  const WeightView* w;
+  const WeightView* w;        // first weight (cols, quantization decisions)
   const float* x;
   int64_t n;
   float* y;
   QuantizedActs acts;
-  const BlockFormat* fmt;
+  const BlockFormat* fmt;     // of the current weight in single-weight jobs
   int64_t chunk_rows;
   std::atomic<int64_t> next{0};
+  // Multi-weight jobs: each weight has its own claim counter; threads drain them in order.
+  int count = 0;
+  const WeightView* ws[kMaxMulti] = {};
+  float* ys[kMaxMulti] = {};
+  const BlockFormat* fmts[kMaxMulti] = {};
+  int64_t chunks[kMaxMulti] = {};
+  bool gemm[kMaxMulti] = {};
+  std::atomic<int64_t> nexts[kMaxMulti];
 };
 
 // Rows per claimed chunk for the row-parallel paths: big enough to stream, small enough
@@ -57,18 +68,17 @@ int64_t ChunkRows(int64_t rows, int threads) {
   return (c + 7) & ~int64_t{7};
 }
 
-void RunRows(Job& job, int /*thread*/, int /*n_threads*/) {
-  const WeightView& w = *job.w;
+void RowsOf(const Job& job, const WeightView& w, const BlockFormat* fmt, float* y, int64_t chunk_rows,
+            std::atomic<int64_t>& next) {
   const auto* base = static_cast<const uint8_t*>(w.data);
-  const bool quantized = job.fmt != nullptr;
   for (;;) {
-    const int64_t r0 = job.next.fetch_add(job.chunk_rows, std::memory_order_relaxed);
+    const int64_t r0 = next.fetch_add(chunk_rows, std::memory_order_relaxed);
     if (r0 >= w.rows) return;
-    const int64_t r1 = std::min(w.rows, r0 + job.chunk_rows);
+    const int64_t r1 = std::min(w.rows, r0 + chunk_rows);
     const uint8_t* wr = base + static_cast<size_t>(r0) * w.row_stride;
     for (int64_t t = 0; t < job.n; ++t) {
-      float* yt = job.y + t * w.rows + r0;
-      if (quantized) {
+      float* yt = y + t * w.rows + r0;
+      if (fmt != nullptr) {
         job.kt->dot_q[static_cast<int>(w.type)](wr, w.row_stride, r1 - r0, w.cols, job.acts.Row(t), yt);
       } else {
         job.kt->dot_f[static_cast<int>(w.type)](wr, w.row_stride, r1 - r0, w.cols, job.x + t * w.cols, yt);
@@ -77,27 +87,32 @@ void RunRows(Job& job, int /*thread*/, int /*n_threads*/) {
   }
 }
 
+void RunRows(Job& job, int /*thread*/, int /*n_threads*/) {
+  RowsOf(job, *job.w, job.fmt, job.y, job.chunk_rows, job.next);
+}
+
 void RunQuantize(Job& job, int thread, int n_threads) {
   for (int64_t t = thread; t < job.n; t += n_threads) job.kt->quantize_acts(job.x + t * job.w->cols, job.acts, t);
 }
 
-void RunGemm(Job& job, int /*thread*/, int /*n_threads*/) {
-  const WeightView& w = *job.w;
+void GemmOf(const Job& job, const WeightView& w, const BlockFormat* fmt_ptr, float* y,
+            std::atomic<int64_t>& next) {
+  const BlockFormat& fmt = *fmt_ptr;
   const auto* base = static_cast<const uint8_t*>(w.data);
-  const size_t panel_bytes = PanelBytes(w.cols, job.fmt->group);
+  const size_t panel_bytes = PanelBytes(w.cols, fmt.group);
   auto* store = static_cast<uint8_t*>(PanelScratch().Get(panel_bytes * kMacroPanels));
   Panel panels[kMacroPanels];
   for (;;) {
-    const int64_t r0 = job.next.fetch_add(kMacroRows, std::memory_order_relaxed);
+    const int64_t r0 = next.fetch_add(kMacroRows, std::memory_order_relaxed);
     if (r0 >= w.rows) return;
     const int64_t r1 = std::min(w.rows, r0 + kMacroRows);
     const int np = static_cast<int>((r1 - r0 + kPanelRows - 1) / kPanelRows);
     for (int p = 0; p < np; ++p) {
-      panels[p] = LayoutPanel(store + p * panel_bytes, w.cols, job.fmt->group);
-      panels[p].signed_w = !job.kt->gemm_wide_u && job.fmt->u_max > 128;
-      panels[p].offset = panels[p].signed_w ? 0 : job.fmt->offset;
-      panels[p].has_min = job.fmt->has_min;
-      panels[p].u_max = job.fmt->u_max;
+      panels[p] = LayoutPanel(store + p * panel_bytes, w.cols, fmt.group);
+      panels[p].signed_w = !job.kt->gemm_wide_u && fmt.u_max > 128;
+      panels[p].offset = panels[p].signed_w ? 0 : fmt.offset;
+      panels[p].has_min = fmt.has_min;
+      panels[p].u_max = fmt.u_max;
       const int64_t pr = r0 + p * kPanelRows;
       const int nrows = static_cast<int>(std::min<int64_t>(kPanelRows, r1 - pr));
       job.kt->pack_panel[static_cast<int>(w.type)](w.type, base + static_cast<size_t>(pr) * w.row_stride,
@@ -108,9 +123,18 @@ void RunGemm(Job& job, int /*thread*/, int /*n_threads*/) {
       for (int p = 0; p < np; ++p) {
         const int64_t pr = r0 + p * kPanelRows;
         const int nrows = static_cast<int>(std::min<int64_t>(kPanelRows, r1 - pr));
-        job.kt->panel_gemm(panels[p], job.acts, t0, t1, job.y + pr, w.rows, nrows);
+        job.kt->panel_gemm(panels[p], job.acts, t0, t1, y + pr, w.rows, nrows);
       }
     }
+  }
+}
+
+void RunGemm(Job& job, int /*thread*/, int /*n_threads*/) { GemmOf(job, *job.w, job.fmt, job.y, job.next); }
+
+void RunMulti(Job& job, int /*thread*/, int /*n_threads*/) {
+  for (int i = 0; i < job.count; ++i) {
+    if (job.gemm[i]) GemmOf(job, *job.ws[i], job.fmts[i], job.ys[i], job.nexts[i]);
+    else RowsOf(job, *job.ws[i], job.fmts[i], job.ys[i], job.chunks[i], job.nexts[i]);
   }
 }
 
@@ -158,7 +182,7 @@ void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int6
     Dispatch<RunRows>(job, pool);
     return;
   }
-  job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols);
+  job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols, fmt->acts);
   const int slot = static_cast<int>(w.type);
   const bool gemm = n >= kGemmMinTokens && kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
   if (n == 1 || threads == 1) {
@@ -176,6 +200,51 @@ void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int6
 
 void MatMul(const WeightView& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
   MatMulWith(ActiveKernels(), w, x, n, y, pool);
+}
+
+void MatMulMulti(const WeightView* ws, float* const* ys, int count, const float* x, int64_t n, ThreadPool* pool) {
+  const KernelTable& kt = ActiveKernels();
+  if (n <= 0 || count <= 0) return;
+  // Weights the fast path cannot take (or too many for one job) go one at a time.
+  const int64_t cols = ws[0].cols;
+  Job job;
+  job.kt = &kt;
+  job.w = &ws[0];
+  job.x = x;
+  job.n = n;
+  bool any_quantized = false;
+  ActsKind kind = ActsKind::kQ8_0;
+  const int threads = pool ? pool->size() : 1;
+  for (int i = 0; i < count; ++i) {
+    const WeightView& w = ws[i];
+    const BlockFormat* fmt = IsFloatType(w.type) ? nullptr : FormatOf(w.type);
+    // Quantized weights share one activation quantization only when they want the same kind.
+    const bool kind_ok = fmt == nullptr || !any_quantized || fmt->acts == kind;
+    if (job.count == kMaxMulti || w.cols != cols || w.rows <= 0 || !Supported(kt, w, fmt) || !kind_ok) {
+      MatMulWith(kt, w, x, n, ys[i], pool);
+      continue;
+    }
+    const int k = job.count++;
+    job.ws[k] = &w;
+    job.ys[k] = ys[i];
+    job.fmts[k] = fmt;
+    job.chunks[k] = ChunkRows(w.rows, threads);
+    const int slot = static_cast<int>(w.type);
+    job.gemm[k] = fmt != nullptr && n >= kGemmMinTokens && kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
+    job.nexts[k].store(0, std::memory_order_relaxed);
+    if (fmt != nullptr && !any_quantized) kind = fmt->acts;
+    any_quantized = any_quantized || fmt != nullptr;
+  }
+  if (job.count == 0) return;
+  if (any_quantized) {
+    job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, cols)), n, cols, kind);
+    if (n == 1 || threads == 1) {
+      for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x + t * cols, job.acts, t);
+    } else {
+      Dispatch<RunQuantize>(job, pool);
+    }
+  }
+  Dispatch<RunMulti>(job, pool);
 }
 
 }  // namespace fw::kernels

@@ -28,6 +28,13 @@ struct WeightView {
 // when pool is non-null.
 void MatMul(const WeightView& w, const float* x, int64_t n, float* y, ThreadPool* pool);
 
+// y_i = W_i x for `count` weights that share the input x (all with the same cols; types may
+// differ, e.g. Q4_K and Q6_K in a Q4_K_M file): Q/K/V or gate/up in one call. x is quantized
+// once and the pool is dispatched once, so decode pays one synchronisation instead of count.
+// ys[i] is n x ws[i].rows. Same results as count separate MatMul calls.
+void MatMulMulti(const WeightView* ws, float* const* ys, int count, const float* x, int64_t n,
+                 ThreadPool* pool);
+
 // Scalar reference: dequantizes each row to f32 and accumulates in plain f32, in index order.
 // The ground truth for every SIMD path's tests. Single-threaded.
 void MatMulReference(const WeightView& w, const float* x, int64_t n, float* y);

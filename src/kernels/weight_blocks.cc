@@ -7,17 +7,18 @@
 namespace fw::kernels {
 namespace {
 
-constexpr BlockFormat kQ4_0{32, 32, 8, false, 15};
-constexpr BlockFormat kQ4_1{32, 32, 0, true, 15};
-constexpr BlockFormat kQ5_0{32, 32, 16, false, 31};
-constexpr BlockFormat kQ5_1{32, 32, 0, true, 31};
-constexpr BlockFormat kQ8_0{32, 32, 128, false, 255};
-constexpr BlockFormat kIq4nl{32, 32, 128, false, 241};
-constexpr BlockFormat kQ2_K{256, 16, 0, true, 3};
-constexpr BlockFormat kQ3_K{256, 16, 4, false, 7};
-constexpr BlockFormat kQ4_K{256, 32, 0, true, 15};
-constexpr BlockFormat kQ5_K{256, 32, 0, true, 31};
-constexpr BlockFormat kQ6_K{256, 16, 32, false, 63};
+constexpr ActsKind k80 = ActsKind::kQ8_0, k81 = ActsKind::kQ8_1, k8K = ActsKind::kQ8_K;
+constexpr BlockFormat kQ4_0{32, 32, 8, false, 15, k80};
+constexpr BlockFormat kQ4_1{32, 32, 0, true, 15, k81};
+constexpr BlockFormat kQ5_0{32, 32, 16, false, 31, k80};
+constexpr BlockFormat kQ5_1{32, 32, 0, true, 31, k81};
+constexpr BlockFormat kQ8_0{32, 32, 128, false, 255, k80};
+constexpr BlockFormat kIq4nl{32, 32, 128, false, 241, k80};
+constexpr BlockFormat kQ2_K{256, 16, 0, true, 3, k8K};
+constexpr BlockFormat kQ3_K{256, 16, 4, false, 7, k8K};
+constexpr BlockFormat kQ4_K{256, 32, 0, true, 15, k8K};
+constexpr BlockFormat kQ5_K{256, 32, 0, true, 31, k8K};
+constexpr BlockFormat kQ6_K{256, 16, 32, false, 63, k8K};
 
 float Half(const uint8_t* p) {
   uint16_t h;

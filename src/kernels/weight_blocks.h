@@ -22,10 +22,14 @@
 //   Q4_K     256   32     0      0..15    -dmin*m
 //   Q5_K     256   32     0      0..31    -dmin*m
 //   Q6_K     256   16    32      0..63    -
+//
+// `acts` is how ggml quantizes the activations for the type (its vec_dot_type): Q8_0 for
+// Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants (see quantized_acts.h).
 #pragma once
 
 #include <cstdint>
 
+#include "kernels/quantized_acts.h"
 #include "tensor/ggml_type.h"
 
 namespace fw::kernels {
@@ -36,6 +40,7 @@ struct BlockFormat {
   int offset = 0;        // subtracted from u
   bool has_min = false;  // min[] is non-zero
   int u_max = 0;         // largest u (maddubs-based paths need u_max * 127 * 2 < 32768)
+  ActsKind acts = ActsKind::kQ8_0;  // activation quantization ggml pairs with the type
 };
 
 // Format of a quantized type with an integer path; nullptr for others (F32, F16, BF16,
