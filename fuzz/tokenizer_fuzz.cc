@@ -4,7 +4,8 @@
 // full decode.
 //
 // Vocabularies are loaded once: $FLYWHEEL_FUZZ_VOCAB (one GGUF), else the shared vocab files
-// (llama-spm, gpt-2, bert-bge) found through $FLYWHEEL_DATA or ../shared; when none exists a
+// (llama-spm, gpt-2, bert-bge, and the mistral and qwen3 tokenizer.json files) found through
+// $FLYWHEEL_DATA or ../shared; when none exists a
 // small synthetic SentencePiece vocab and a byte-level BPE vocab are built in memory so the
 // fuzzer still runs.
 #include <cstddef>
@@ -102,6 +103,12 @@ const std::vector<std::unique_ptr<fw::Tokenizer>>& Tokenizers() {
         if (auto t = FromPath(fw::SharedDataPath(std::string("vocab/ggml-vocab-") + name + ".gguf"))) {
           v->push_back(std::move(t));
         }
+      }
+      for (const char* name : {"mistral", "qwen3"}) {
+        const std::string path = fw::SharedDataPath(std::string("tokenizers/") + name + "/tokenizer.json");
+        if (path.empty()) continue;
+        auto t = fw::Tokenizer::FromHfJson(path);
+        if (t.ok()) v->push_back(std::move(t).value());
       }
     }
     if (v->empty()) {
