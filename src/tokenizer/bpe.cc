@@ -66,7 +66,14 @@ class BpeTokenizer : public TokenizerImpl {
         }
       }
       const size_t before = out->size();
-      if (id_mode_ && !vocab.ignore_merges) {
+      int32_t whole = -1;
+      if (vocab.ignore_merges) {  // llama3-style: a piece that is a token is kept whole
+        word = ByteLevelEncode(piece);
+        whole = vocab.Find(word);
+      }
+      if (whole >= 0) {
+        out->push_back(whole);
+      } else if (id_mode_) {
         // Every initial symbol is one input byte's stand-in, itself a token.
         ids.clear();
         for (char c : piece) ids.push_back(byte_id_[static_cast<uint8_t>(c)]);
@@ -89,14 +96,8 @@ class BpeTokenizer : public TokenizerImpl {
     }
   }
 
+  // The string path (used when some merge part or result is not a token).
   void TokenizeWord(const std::string& word, std::vector<int32_t>* out) const {
-    if (vocab.ignore_merges) {
-      const int32_t id = vocab.Find(word);
-      if (id >= 0) {
-        out->push_back(id);
-        return;
-      }
-    }
     for (const Span& s : BpeMergeWord(word, ranks_)) {
       const std::string_view sym = std::string_view(word).substr(s.first, s.second - s.first);
       const int32_t id = vocab.Find(sym);

@@ -131,6 +131,25 @@ TEST(TokenizerSynthetic, BpeRankedMerges) {
   EXPECT_EQ(t.Decode({2, 5}), "cab");
 }
 
+TEST(TokenizerSynthetic, BpeIgnoreMergesKeepsWholeTokens) {
+  // "abc": merges give "a" + "bc" ("a bc" is no merge); llama-bpe (ignore_merges) keeps the
+  // whole piece because "abc" is a token.
+  for (const char* pre : {"gpt-2", "llama-bpe"}) {
+    GgufWriter w;
+    w.Set("tokenizer.ggml.model", GgufValue::String("gpt2"));
+    w.Set("tokenizer.ggml.pre", GgufValue::String(pre));
+    w.Set("tokenizer.ggml.tokens", GgufValue::StringArray({"a", "b", "c", "bc", "abc", "<s>"}));
+    w.Set("tokenizer.ggml.merges", GgufValue::StringArray({"b c"}));
+    w.Set("tokenizer.ggml.bos_token_id", GgufValue::U32(5));
+    Built b = Build(w);
+    ASSERT_TRUE(b.tok.ok()) << b.tok.message();
+    const bool llama3 = std::string(pre) == "llama-bpe";
+    EXPECT_EQ((*b.tok)->add_bos(), llama3) << pre;  // llama-bpe implies add_bos
+    const std::vector<int32_t> want = llama3 ? std::vector<int32_t>{4} : std::vector<int32_t>{0, 3};
+    EXPECT_EQ((*b.tok)->Encode("abc", false), want) << pre;
+  }
+}
+
 TEST(TokenizerSynthetic, GgufErrorsNameTheProblem) {
   {
     GgufWriter w;
