@@ -203,6 +203,37 @@ TEST(Engine, PrefixCacheReusesBlocksAndKeepsTheOutput) {
   EXPECT_GE(st.prefix_queried_tokens, st.prefix_hit_tokens);
 }
 
+TEST(Engine, ConcurrentRequestsShareCachedPrefixBlocks) {
+  FW_REQUIRE_SHARED_FILE(path, "models/stories260K.gguf");
+  Loaded l = Load(path);
+  ASSERT_TRUE(l.tok);
+  EngineOptions o;
+  o.parallel = 4;
+  o.ctx = 512;
+  auto e = Engine::Create(*l.model, *l.tok, o);
+  ASSERT_TRUE(e.ok());
+  const std::string system = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ";
+  GenerationRequest a = Greedy(l.tok->Encode(system + "One day"), 200);
+  a.ignore_eos = true;
+  auto sa = (*e)->Submit(a).stream;
+  std::vector<GenerationEvent> first;
+  ASSERT_TRUE(sa->Pop(first, std::chrono::seconds(30)));  // a's prompt blocks are cached now
+  const std::vector<int32_t> pb = l.tok->Encode(system + "The sun");
+  Collected b = Drain(*(*e)->Submit(Greedy(pb, 10)).stream);
+  // Every full block of the shared opening is reused while a still runs.
+  size_t common = 0;
+  while (common < pb.size() && common < a.prompt.size() && pb[common] == a.prompt[common]) ++common;
+  ASSERT_GE(common, 32u);
+  EXPECT_EQ(b.usage.cached_tokens, static_cast<int32_t>(std::min(common, pb.size() - 1) / 16 * 16));
+  Collected ca = Drain(*sa);
+  EXPECT_EQ(ca.finish, FinishReason::kLength);
+  // b alone (cache cleared by a fresh engine) gives the same tokens.
+  auto fresh = Engine::Create(*l.model, *l.tok, o);
+  Collected b2 = Drain(*(*fresh)->Submit(Greedy(l.tok->Encode(system + "The sun"), 10)).stream);
+  EXPECT_EQ(b2.usage.cached_tokens, 0);
+  EXPECT_EQ(b.tokens, b2.tokens);
+}
+
 TEST(Engine, CancelFreesTheSequence) {
   FW_REQUIRE_SHARED_FILE(path, "models/stories260K.gguf");
   Loaded l = Load(path);
