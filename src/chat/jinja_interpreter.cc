@@ -216,7 +216,8 @@ Value SliceValue(const Value& obj, const Value* start, const Value* stop, const 
     }
     return Value::MakeList(std::move(r), obj.is_tuple());
   }
-  throw JinjaError("'" + obj.TypeName() + "' object is not subscriptable");
+  // Jinja2's getitem turns a TypeError into an Undefined.
+  return Value::Undefined("'" + obj.TypeName() + "' object is not subscriptable");
 }
 
 std::string StrftimeNow(const std::string& fmt, std::optional<int64_t> now_unix) {
