@@ -216,8 +216,7 @@ Value SliceValue(const Value& obj, const Value* start, const Value* stop, const 
     }
     return Value::MakeList(std::move(r), obj.is_tuple());
   }
-  // Jinja2's getitem turns a TypeError into an Undefined.
-  return Value::Undefined("'" + obj.TypeName() + "' object is not subscriptable");
+  throw JinjaError("'" + obj.TypeName() + "' object is not subscriptable");  // slices are plain Python subscripts
 }
 
 std::string StrftimeNow(const std::string& fmt, std::optional<int64_t> now_unix) {
