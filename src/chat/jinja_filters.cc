@@ -355,7 +355,9 @@ Value FIndent(Interpreter&, const Value& v, CallArgs& args) {
                                       : std::string(static_cast<size_t>(std::clamp<int64_t>(ToInt(width, "indent"), 0, 1 << 16)), ' ');
   bool first = r.GetOr(1, Value::Bool(false)).Truthy();
   bool blank = r.GetOr(2, Value::Bool(false)).Truthy();
-  std::string s = S(v) + "\n";
+  if (v.is_undefined()) ThrowUndefined(v);  // Jinja2 appends "\n" to the raw value
+  if (!v.is_string()) throw JinjaError("indent: '" + v.TypeName() + "' object has no attribute 'splitlines'");
+  std::string s = v.str() + "\n";
   std::vector<std::string> lines = SplitLines(s);
   std::string rv;
   if (blank) {
@@ -597,6 +599,8 @@ Value FTruncate(Interpreter&, const Value& v, CallArgs& args) {
   bool killwords = r.GetOr(1, Value::Bool(false)).Truthy();
   std::string end = r.Get(2) ? S(*r.Get(2)) : "...";
   int64_t leeway = r.Get(3) && !r.Get(3)->is_none() ? ToInt(*r.Get(3), "truncate") : 5;
+  if (v.is_undefined()) return v;
+  if (!v.is_string()) throw JinjaError("object of type '" + v.TypeName() + "' has no len()");
   std::u32string s = DecodeUtf8(S(v));
   std::u32string e = DecodeUtf8(end);
   if (length < static_cast<int64_t>(e.size())) throw JinjaError("expected length >= " + std::to_string(e.size()));
