@@ -1,5 +1,6 @@
 // The scalar reference kernels: plain loops over the uniform block decode of
 // weight_blocks.h. Every SIMD table is tested against these.
+#include <cmath>
 #include <cstring>
 
 #include "kernels/kernel_table.h"
@@ -122,7 +123,8 @@ void PanelGemmScalar(const Panel& p, const QuantizedActs& acts, int64_t t0, int6
           sum += x.q[k];
         }
         const float dx = x.d[(g * p.group) / 32];
-        acc += p.scale[g * kPanelRows + r] * dx * static_cast<float>(dot - p.offset * sum);
+        // One rounding per group, as the SIMD panels (and ggml's repacked Q4_0) do.
+        acc = std::fma(static_cast<float>(dot - p.offset * sum), p.scale[g * kPanelRows + r] * dx, acc);
         if (p.has_min) acc += p.min[g * kPanelRows + r] * (p.group == 32 ? x.ds32[g] : x.ds16[g]);
       }
       y[t * ldy + r] = acc;

@@ -1,6 +1,7 @@
 // MatMul: dispatch to the kernel table, split over the pool.
 //
-// Decode (n < kGemmMinTokens): activations are quantized once by the caller thread, then
+// Decode (n < kGemmMinTokens; Q4_0 always takes the GEMM, see GemmForAnyBatch): activations
+// are quantized once by the caller thread, then
 // threads claim chunks of rows from an atomic counter and run dot_q / dot_f per token.
 // Prefill: activations are quantized in parallel (one row per token), then threads claim
 // macro tiles of kMacroRows weight rows; each packs its rows into interleaved 8-row panels
@@ -23,6 +24,11 @@ constexpr int64_t kGemmMinTokens = 4;
 constexpr int kMacroPanels = 4;
 constexpr int64_t kMacroRows = kMacroPanels * kPanelRows;
 constexpr int64_t kTokenChunk = 64;
+
+// Q4_0 with rows % 8 == 0 is repacked by ggml's CPU backend into 8-row interleaved blocks
+// whose kernels, for one token as for many, add each block as acc = fma(sumi, d_w * d_x, acc)
+// in block order. The panel GEMM computes exactly that, so those weights take it always.
+bool GemmForAnyBatch(const WeightView& w) { return w.type == GgmlType::Q4_0 && w.rows % 8 == 0; }
 
 bool IsFloatType(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16;
@@ -184,7 +190,8 @@ void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int6
   }
   job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols, fmt->acts);
   const int slot = static_cast<int>(w.type);
-  const bool gemm = n >= kGemmMinTokens && kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
+  const bool gemm = (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
+                    kt.pack_panel[slot] != nullptr;
   if (n == 1 || threads == 1) {
     for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x + t * w.cols, job.acts, t);
   } else {
@@ -230,7 +237,8 @@ void MatMulMulti(const WeightView* ws, float* const* ys, int count, const float*
     job.fmts[k] = fmt;
     job.chunks[k] = ChunkRows(w.rows, threads);
     const int slot = static_cast<int>(w.type);
-    job.gemm[k] = fmt != nullptr && n >= kGemmMinTokens && kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
+    job.gemm[k] = fmt != nullptr && (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
+                  kt.pack_panel[slot] != nullptr;
     job.nexts[k].store(0, std::memory_order_relaxed);
     if (fmt != nullptr && !any_quantized) kind = fmt->acts;
     any_quantized = any_quantized || fmt != nullptr;
