@@ -14,10 +14,11 @@ namespace fw::model {
 
 namespace {
 
-// y = x / sqrt(mean(x^2) + eps) * w, as ggml_rms_norm followed by ggml_mul (sum in double).
+// y = x / sqrt(mean(x^2) + eps) * w, as ggml_rms_norm followed by ggml_mul: each square in
+// f32, summed in double (ggml's order, so the scale matches it bit for bit).
 void RmsNorm(const float* x, const float* w, float* y, int32_t n, float eps) {
   double sum = 0.0;
-  for (int32_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  for (int32_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
   const float mean = static_cast<float>(sum / n);
   const float scale = 1.0f / std::sqrt(mean + eps);
   for (int32_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
