@@ -670,10 +670,9 @@ Value Interpreter::GetItem(const Value& obj, const Value& key) {
   return Value::Undefined(TypeLabel(obj) + " has no element " + Repr(key));
 }
 
-Value Interpreter::EvalCallArgs(const Expr& e, Scope& scope, CallArgs& args) {
+void Interpreter::EvalCallArgs(const Expr& e, Scope& scope, CallArgs& args) {
   for (const auto& item : e.items) args.positional.push_back(Eval(*item, scope));
   for (const auto& [k, v] : e.keywords) args.keyword.emplace_back(k, Eval(*v, scope));
-  return Value();
 }
 
 Value Interpreter::EvalBinary(const Expr& e, Scope& scope) {

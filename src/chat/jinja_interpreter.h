@@ -77,7 +77,7 @@ class Interpreter {
   Value Eval(const Expr& e, Scope& scope);
   Value EvalBinary(const Expr& e, Scope& scope);
   Value EvalCompare(const Expr& e, Scope& scope);
-  Value EvalCallArgs(const Expr& e, Scope& scope, CallArgs& args);
+  void EvalCallArgs(const Expr& e, Scope& scope, CallArgs& args);
   Value CallMacro(const Stmt& macro, CallArgs& args);
   Value Lookup(const std::string& name, Scope& scope);
   void Emit(std::string& out, const std::string& text);
