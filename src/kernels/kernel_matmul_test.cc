@@ -412,6 +412,47 @@ TEST(KernelMatMul, MultiEqualsSeparateCalls) {
   }
 }
 
+// Q4_0 weights (rows % 8 == 0) follow ggml's repacked Q4_0 kernels for any batch size: per
+// 32-block an exact integer dot sumi of (nibble - 8) and the Q8_0 activations, then
+// acc = fma(sumi, d_w * d_x, acc) in block order. Recomputed here from the raw bytes, every
+// table must give exactly that float.
+TEST(KernelMatMul, Q4_0MatchesGgmlRepackedBlockOrder) {
+  std::vector<const KernelTable*> tables = SimdTables();
+  tables.push_back(&ScalarKernels());
+  const int64_t rows = 16, cols = 32 * 7;
+  const auto w = RandomWeights(GgmlType::Q4_0, rows, cols, 77);
+  WeightView wv{GgmlType::Q4_0, w.data(), rows, cols, RowBytes(GgmlType::Q4_0, cols)};
+  for (int64_t n : {1, 2, 5}) {
+    const auto x = RandomFloats(n * cols, 78);
+    Acts a = Quantize(ScalarKernels(), x, n, cols, ActsKind::kQ8_0);
+    std::vector<float> want(n * rows);
+    for (int64_t t = 0; t < n; ++t) {
+      const QuantizedRow q = a.view.Row(t);
+      for (int64_t r = 0; r < rows; ++r) {
+        const uint8_t* row = w.data() + r * wv.row_stride;
+        float acc = 0.0f;
+        for (int64_t b = 0; b < cols / 32; ++b) {
+          const uint8_t* blk = row + b * 18;
+          uint16_t dh;
+          std::memcpy(&dh, blk, 2);
+          int sumi = 0;
+          for (int j = 0; j < 16; ++j) {
+            sumi += ((blk[2 + j] & 0xF) - 8) * q.q[b * 32 + j];
+            sumi += ((blk[2 + j] >> 4) - 8) * q.q[b * 32 + j + 16];
+          }
+          acc = std::fma(static_cast<float>(sumi), Fp16ToFp32(dh) * q.d[b], acc);
+        }
+        want[t * rows + r] = acc;
+      }
+    }
+    for (const KernelTable* kt : tables) {
+      std::vector<float> got(n * rows);
+      MatMulWith(*kt, wv, x.data(), n, got.data(), nullptr);
+      for (int64_t i = 0; i < n * rows; ++i) ASSERT_EQ(got[i], want[i]) << kt->name << " n=" << n << " i=" << i;
+    }
+  }
+}
+
 TEST(KernelMatMul, ActiveTableIsTheBestTheCpuHas) {
   const KernelTable& active = ActiveKernels();
   if (std::getenv("FLYWHEEL_KERNELS") != nullptr) GTEST_SKIP() << "kernel table forced by FLYWHEEL_KERNELS";
