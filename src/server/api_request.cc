@@ -299,7 +299,7 @@ bool ParseJsonObject(std::string_view body, json& out, ApiError& err) {
   if (!DepthWithin(body, kMaxJsonDepth)) return Fail(err, "the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   try {
     out = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> after the id.
     const size_t p = what.find("] ");

@@ -64,6 +64,19 @@ TEST(ServerRequest, InvalidUtf8AndDeepNestingAreErrors) {
   EXPECT_NE(e.message.find("deeper"), std::string::npos);
 }
 
+TEST(ServerRequest, NumbersOutOfRangeAreErrorsNotExceptions) {
+  // Found by fuzz/server_request_fuzz.cc: nlohmann throws out_of_range for these.
+  ChatCompletionRequest r;
+  ApiError e;
+  EXPECT_FALSE(ParseChatCompletionRequest(R"({"model":"m","temperature":2000e86882013,"messages":[]})", r, e));
+  EXPECT_EQ(e.status, 400);
+  EXPECT_NE(e.message.find("invalid JSON"), std::string::npos) << e.message;
+  EmbeddingRequest er;
+  EXPECT_FALSE(ParseOllamaEmbedRequest("{7e999999}", er, e, false));
+  CompletionRequest c;
+  EXPECT_FALSE(ParseCompletionRequest(R"({"model":"m","prompt":[1e400]})", c, e));
+}
+
 TEST(ServerRequest, CompletionPromptsAndDefaults) {
   CompletionRequest r;
   ApiError e;
