@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <algorithm>
 
 #include "server/http_parse.h"
@@ -307,7 +308,13 @@ void HttpServer::Connection(int fd, std::string remote) {
       if (stopping_.load()) keep_alive = false;
       req.remote = remote;
       ResponseWriter w(fd, keep_alive, req.method == "HEAD");
-      handler_(req, w);
+      try {
+        handler_(req, w);
+      } catch (const std::exception& e) {
+        // A bug or an allocation failure in one request must not take the server down.
+        if (!w.sent()) w.Send(500, "application/json", ErrorJson(std::string("internal error: ") + e.what()));
+        w.CloseAfter();
+      }
       if (!w.sent()) w.Send(500, "application/json", ErrorJson("the handler sent no response"));
       w.End();
       if (!w.keep_alive()) break;
