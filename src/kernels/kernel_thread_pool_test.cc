@@ -53,5 +53,35 @@ TEST(KernelThreadPool, RunLambdaWorksWithoutStdFunction) {
   EXPECT_EQ(count.load(), 20000);
 }
 
+// RunDynamic: every claimed item is done exactly once and visible to the caller afterwards,
+// whether or not the workers joined in time; mixed with plain Run jobs.
+TEST(KernelThreadPool, RunDynamicFinishesSelfBalancingJobs) {
+  for (int n : {2, 3}) {
+    ThreadPool pool(n);
+    for (int rep = 0; rep < 3000; ++rep) {
+      struct Ctx {
+        std::atomic<int> next{0};
+        int items;
+        std::vector<int> done;
+      } ctx;
+      ctx.items = 1 + rep % 37;
+      ctx.done.assign(ctx.items, 0);
+      pool.RunDynamic(
+          [](void* c, int, int) {
+            auto& x = *static_cast<Ctx*>(c);
+            for (int i = x.next.fetch_add(1); i < x.items; i = x.next.fetch_add(1)) x.done[i] += 1;
+          },
+          &ctx);
+      for (int i = 0; i < ctx.items; ++i) ASSERT_EQ(ctx.done[i], 1) << "rep " << rep << " item " << i;
+      if (rep % 100 == 0) {
+        std::atomic<int> hits{0};
+        pool.Run([&](int, int) { hits.fetch_add(1); });
+        ASSERT_EQ(hits.load(), n);
+      }
+      if (rep % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fw::kernels

@@ -29,6 +29,13 @@ constexpr int64_t kTokenChunk = 64;
 // whose kernels, for one token as for many, add each block as acc = fma(sumi, d_w * d_x, acc)
 // in block order. The panel GEMM computes exactly that, so those weights take it always.
 bool GemmForAnyBatch(const WeightView& w) { return w.type == GgmlType::Q4_0 && w.rows % 8 == 0; }
+// The other 32-element block types go to ggml's vec_dot (or llamafile's Q0 sgemm, the same
+// arithmetic) at every batch size: 8 float lanes per block, fma'd into one accumulator, as
+// DotRowsBlock32 does. The panel GEMM's per-row accumulation differs in the last bits, which
+// flips later roundings, so they never take it.
+bool GemmNever(const BlockFormat* f, const WeightView& w) {
+  return f != nullptr && f->block == 32 && !GemmForAnyBatch(w);
+}
 
 bool IsFloatType(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16;
@@ -56,6 +63,7 @@ struct Job {
   const BlockFormat* fmt;     // of the current weight in single-weight jobs
   int64_t chunk_rows;
   std::atomic<int64_t> next{0};
+  std::atomic<int64_t> next_token{0};  // RunQuantize's claim counter
   // Multi-weight jobs: each weight has its own claim counter; threads drain them in order.
   int count = 0;
   const WeightView* ws[kMaxMulti] = {};
@@ -97,8 +105,13 @@ void RunRows(Job& job, int /*thread*/, int /*n_threads*/) {
   RowsOf(job, *job.w, job.fmt, job.y, job.chunk_rows, job.next);
 }
 
-void RunQuantize(Job& job, int thread, int n_threads) {
-  for (int64_t t = thread; t < job.n; t += n_threads) job.kt->quantize_acts(job.x + t * job.w->cols, job.acts, t);
+// Tokens are claimed from a counter (not split by thread index): every Body here must let
+// any one thread finish the whole job, because Dispatch runs it with RunDynamic.
+void RunQuantize(Job& job, int /*thread*/, int /*n_threads*/) {
+  for (int64_t t = job.next_token.fetch_add(1, std::memory_order_relaxed); t < job.n;
+       t = job.next_token.fetch_add(1, std::memory_order_relaxed)) {
+    job.kt->quantize_acts(job.x + t * job.w->cols, job.acts, t);
+  }
 }
 
 void GemmOf(const Job& job, const WeightView& w, const BlockFormat* fmt_ptr, float* y,
@@ -150,7 +163,7 @@ void Dispatch(Job& job, ThreadPool* pool) {
     Body(job, 0, 1);
     return;
   }
-  pool->RunRaw([](void* c, int i, int n) { Body(*static_cast<Job*>(c), i, n); }, &job);
+  pool->RunDynamic([](void* c, int i, int n) { Body(*static_cast<Job*>(c), i, n); }, &job);
 }
 
 bool Supported(const KernelTable& kt, const WeightView& w, const BlockFormat* fmt) {
@@ -190,8 +203,8 @@ void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int6
   }
   job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols, fmt->acts);
   const int slot = static_cast<int>(w.type);
-  const bool gemm = (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
-                    kt.pack_panel[slot] != nullptr;
+  const bool gemm = (n >= kGemmMinTokens || GemmForAnyBatch(w)) && !GemmNever(fmt, w) &&
+                    kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
   if (n == 1 || threads == 1) {
     for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x + t * w.cols, job.acts, t);
   } else {
@@ -237,8 +250,8 @@ void MatMulMulti(const WeightView* ws, float* const* ys, int count, const float*
     job.fmts[k] = fmt;
     job.chunks[k] = ChunkRows(w.rows, threads);
     const int slot = static_cast<int>(w.type);
-    job.gemm[k] = fmt != nullptr && (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
-                  kt.pack_panel[slot] != nullptr;
+    job.gemm[k] = fmt != nullptr && (n >= kGemmMinTokens || GemmForAnyBatch(w)) && !GemmNever(fmt, w) &&
+                  kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
     job.nexts[k].store(0, std::memory_order_relaxed);
     if (fmt != nullptr && !any_quantized) kind = fmt->acts;
     any_quantized = any_quantized || fmt != nullptr;

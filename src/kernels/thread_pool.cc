@@ -46,7 +46,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 
 ThreadPool::~ThreadPool() {
   stop_.store(true, std::memory_order_seq_cst);
-  generation_.fetch_add(1, std::memory_order_seq_cst);
+  generation_.store(((generation_.load() >> 1) + 1) << 1, std::memory_order_seq_cst);
   generation_.notify_all();
   for (auto& t : workers_) t.join();
 }
@@ -65,6 +65,18 @@ void ThreadPool::WorkerLoop(int index) {
     }
     seen = g;
     if (stop_.load(std::memory_order_acquire)) return;
+    if (g & 1) {
+      // Dynamic job: enter, then check it is still open (Dekker handshake with RunDynamic,
+      // which closes it and then counts who is inside). fn_ / ctx_ are this job's as long as
+      // it is open: the next job cannot start before the caller saw inside_ drop to zero.
+      inside_.fetch_add(1, std::memory_order_seq_cst);
+      if (closed_.load(std::memory_order_seq_cst) < g) fn_(ctx_, index, n_threads_);
+      if (inside_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+          caller_sleeping_.load(std::memory_order_seq_cst) != 0) {
+        inside_.notify_one();
+      }
+      continue;
+    }
     fn_(ctx_, index, n_threads_);
     if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
         caller_sleeping_.load(std::memory_order_seq_cst) != 0) {
@@ -81,14 +93,40 @@ void ThreadPool::RunRaw(RawFn fn, void* ctx) {
   fn_ = fn;
   ctx_ = ctx;
   pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_seq_cst);  // releases fn_, ctx_, pending_
-  if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+  NextGeneration(false);  // releases fn_, ctx_, pending_
   fn(ctx, 0, n_threads_);
   int p = 0;
   SpinUntil([&] { return (p = pending_.load(std::memory_order_acquire)) == 0; });
   if (p != 0) {
     caller_sleeping_.store(1, std::memory_order_seq_cst);
     while ((p = pending_.load(std::memory_order_seq_cst)) != 0) pending_.wait(p);
+    caller_sleeping_.store(0, std::memory_order_relaxed);
+  }
+}
+
+uint64_t ThreadPool::NextGeneration(bool dynamic) {
+  const uint64_t cur = generation_.load(std::memory_order_relaxed);
+  const uint64_t next = ((cur >> 1) + 1) << 1 | (dynamic ? 1u : 0u);
+  generation_.store(next, std::memory_order_seq_cst);
+  if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+  return next;
+}
+
+void ThreadPool::RunDynamic(RawFn fn, void* ctx) {
+  if (n_threads_ == 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  fn_ = fn;
+  ctx_ = ctx;
+  const uint64_t g = NextGeneration(true);
+  fn(ctx, 0, n_threads_);
+  closed_.store(g, std::memory_order_seq_cst);
+  int in = 0;
+  SpinUntil([&] { return (in = inside_.load(std::memory_order_seq_cst)) == 0; });
+  if (in != 0) {
+    caller_sleeping_.store(1, std::memory_order_seq_cst);
+    while ((in = inside_.load(std::memory_order_seq_cst)) != 0) inside_.wait(in);
     caller_sleeping_.store(0, std::memory_order_relaxed);
   }
 }

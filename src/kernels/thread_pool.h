@@ -40,6 +40,12 @@ class ThreadPool {
   using RawFn = void (*)(void* ctx, int thread_index, int n_threads);
   void RunRaw(RawFn fn, void* ctx);
 
+  // For self-balancing jobs only (threads claim work from shared atomic counters until none
+  // is left, so any one thread can finish it all): like RunRaw, but once the caller's own
+  // call returns it waits only for workers already inside the job; workers that had not
+  // started yet (descheduled on a busy machine) skip it instead of being waited for.
+  void RunDynamic(RawFn fn, void* ctx);
+
   // Run with any callable f(int thread_index, int n_threads), without std::function.
   template <class F>
   void RunLambda(F& f) {
@@ -48,12 +54,16 @@ class ThreadPool {
 
  private:
   void WorkerLoop(int index);
+  uint64_t NextGeneration(bool dynamic);  // publishes the next job; returns its generation
 
   int n_threads_;
   std::vector<std::thread> workers_;
   RawFn fn_ = nullptr;
   void* ctx_ = nullptr;
+  // Bit 0: the job is a RunDynamic one; the rest counts jobs.
   alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<uint64_t> closed_{0};   // generation of the last closed dynamic job
+  std::atomic<int> inside_{0};                    // workers inside the current dynamic job
   alignas(64) std::atomic<int> pending_{0};
   alignas(64) std::atomic<int> sleeping_workers_{0};
   std::atomic<int> caller_sleeping_{0};
