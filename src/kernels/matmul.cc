@@ -29,13 +29,6 @@ constexpr int64_t kTokenChunk = 64;
 // whose kernels, for one token as for many, add each block as acc = fma(sumi, d_w * d_x, acc)
 // in block order. The panel GEMM computes exactly that, so those weights take it always.
 bool GemmForAnyBatch(const WeightView& w) { return w.type == GgmlType::Q4_0 && w.rows % 8 == 0; }
-// The other 32-element block types go to ggml's vec_dot (or llamafile's Q0 sgemm, the same
-// arithmetic) at every batch size: 8 float lanes per block, fma'd into one accumulator, as
-// DotRowsBlock32 does. The panel GEMM's per-row accumulation differs in the last bits, which
-// flips later roundings, so they never take it.
-bool GemmNever(const BlockFormat* f, const WeightView& w) {
-  return f != nullptr && f->block == 32 && !GemmForAnyBatch(w);
-}
 
 bool IsFloatType(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16;
@@ -203,8 +196,8 @@ void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int6
   }
   job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols, fmt->acts);
   const int slot = static_cast<int>(w.type);
-  const bool gemm = (n >= kGemmMinTokens || GemmForAnyBatch(w)) && !GemmNever(fmt, w) &&
-                    kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
+  const bool gemm = (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
+                    kt.pack_panel[slot] != nullptr;
   if (n == 1 || threads == 1) {
     for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x + t * w.cols, job.acts, t);
   } else {
@@ -250,8 +243,8 @@ void MatMulMulti(const WeightView* ws, float* const* ys, int count, const float*
     job.fmts[k] = fmt;
     job.chunks[k] = ChunkRows(w.rows, threads);
     const int slot = static_cast<int>(w.type);
-    job.gemm[k] = fmt != nullptr && (n >= kGemmMinTokens || GemmForAnyBatch(w)) && !GemmNever(fmt, w) &&
-                  kt.panel_gemm != nullptr && kt.pack_panel[slot] != nullptr;
+    job.gemm[k] = fmt != nullptr && (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
+                  kt.pack_panel[slot] != nullptr;
     job.nexts[k].store(0, std::memory_order_relaxed);
     if (fmt != nullptr && !any_quantized) kind = fmt->acts;
     any_quantized = any_quantized || fmt != nullptr;
