@@ -218,6 +218,7 @@ int OneShot(RunContext& c, const RunFlags& f, std::string prompt) {
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");
+    std::fflush(stdout);  // the text ends before the summary, also when both go to one terminal
     std::fprintf(stderr, "prompt: %d tokens, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s\n",
                  r.prompt_evaluated, pps, r.tokens.size(), gps);
   }
