@@ -16,9 +16,9 @@ seed() {  # seed NAME FILES...: copies up to 64 KiB of each file as a seed
 }
 seed gguf_reader_fuzz "$DATA"/models/*.gguf "$DATA"/vocab/*.gguf
 seed tokenizer_fuzz "$DATA"/reference/tokenize/*.txt "$DATA"/vocab/*.inp
-seed template_fuzz
+seed chat_template_fuzz
 if [ -f "$DATA/reference/templates/chat-templates.json" ]; then
-  python3 - "$DATA/reference/templates/chat-templates.json" "$CORPUS_ROOT/template_fuzz" <<'PY' || true
+  python3 - "$DATA/reference/templates/chat-templates.json" "$CORPUS_ROOT/chat_template_fuzz" <<'PY' || true
 import json, sys, os
 d = json.load(open(sys.argv[1]))
 items = d if isinstance(d, list) else d.get("templates", d)

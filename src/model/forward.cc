@@ -33,7 +33,7 @@ void AddBias(float* y, const VectorView& b, int32_t n_rows, int32_t width) {
 }  // namespace
 
 ForwardPass::ForwardPass(const Model& model, const ForwardLimits& limits)
-    : model_(model), hp_(model.hparams()), w_(model.weights()), limits_(limits) {
+    : hp_(model.hparams()), w_(model.weights()), limits_(limits) {
   rope_ = RopeConfig::FromHParams(hp_, w_.rope_freqs.data);
   const size_t B = static_cast<size_t>(limits.max_batch_tokens);
   x_.assign(B * hp_.n_embd, 0.0f);

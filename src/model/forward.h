@@ -72,7 +72,6 @@ class ForwardPass {
   void Attention(int32_t layer, const runtime::Batch& batch, int32_t begin, int32_t n,
                  const runtime::KvCache& kv, kernels::ThreadPool* pool);
 
-  const Model& model_;
   const HParams& hp_;
   const ModelWeights& w_;
   ForwardLimits limits_;
