@@ -3,82 +3,40 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <unordered_set>
+#include <random>
 
 namespace fw::engine {
 
 Sampler::Sampler(const SamplingParams& params)
-    : params_(params), rng_(params.seed ? *params.seed : std::random_device{}()) {}
+    : params_(params), seed_(params.seed ? *params.seed : std::random_device{}()) {}
 
 int32_t Sampler::Sample(std::span<const float> logits, std::span<const int32_t> history,
                         std::span<const uint8_t> allowed) {
   const int32_t n = static_cast<int32_t>(logits.size());
-  work_.assign(logits.begin(), logits.end());
-  if (params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0) {
-    const size_t last = params_.repeat_last_n < 0 ? history.size()
-                                                  : std::min(history.size(), static_cast<size_t>(params_.repeat_last_n));
-    std::unordered_set<int32_t> seen(history.end() - static_cast<std::ptrdiff_t>(last), history.end());
-    for (int32_t t : seen) {
-      if (t < 0 || t >= n) continue;
-      float& l = work_[static_cast<size_t>(t)];
-      l = l > 0 ? l / params_.repeat_penalty : l * params_.repeat_penalty;
-    }
+  if (chain_ == nullptr || history.size() < accepted_) {
+    runtime::SamplerParams rp;
+    rp.temperature = params_.temperature;
+    rp.top_k = params_.top_k;
+    rp.top_p = params_.top_p;
+    rp.min_p = params_.min_p;
+    rp.typical_p = 1.0f;
+    rp.repeat_penalty = params_.repeat_penalty;
+    rp.penalty_last_n = params_.repeat_last_n;
+    rp.seed = seed_;
+    chain_ = std::make_unique<runtime::Sampler>(rp, n);
+    work_.resize(static_cast<size_t>(n));
+    accepted_ = 0;
   }
-  const bool masked = !allowed.empty();
-  if (params_.temperature <= 0.0f) {
-    int32_t best = -1;
-    float best_l = -std::numeric_limits<float>::infinity();
-    for (int32_t i = 0; i < n; ++i) {
-      if (masked && !allowed[static_cast<size_t>(i)]) continue;
-      if (best < 0 || work_[static_cast<size_t>(i)] > best_l) {
-        best = i;
-        best_l = work_[static_cast<size_t>(i)];
-      }
-    }
-    return best < 0 ? 0 : best;
+  // The chain keeps its own penalty window: feed it the tokens it has not seen yet.
+  for (; accepted_ < history.size(); ++accepted_) chain_->Accept(history[accepted_]);
+  if (allowed.empty()) return chain_->Sample(logits.data());
+  bool any = false;
+  for (int32_t i = 0; i < n; ++i) {
+    const bool ok = allowed[static_cast<size_t>(i)] != 0;
+    any = any || ok;
+    work_[static_cast<size_t>(i)] = ok ? logits[static_cast<size_t>(i)] : -std::numeric_limits<float>::infinity();
   }
-  cand_.clear();
-  for (int32_t i = 0; i < n; ++i)
-    if (!masked || allowed[static_cast<size_t>(i)]) cand_.emplace_back(work_[static_cast<size_t>(i)], i);
-  if (cand_.empty()) return 0;
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-  size_t keep = cand_.size();
-  if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < keep) {
-    keep = static_cast<size_t>(params_.top_k);
-    std::partial_sort(cand_.begin(), cand_.begin() + static_cast<std::ptrdiff_t>(keep), cand_.end(), by_logit);
-  } else {
-    std::sort(cand_.begin(), cand_.end(), by_logit);
-  }
-  cand_.resize(keep);
-  // Softmax of the kept candidates at temperature 1 for top-p / min-p (llama.cpp applies
-  // them before the temperature), then again at the requested temperature for the draw.
-  const float max_l = cand_[0].first;
-  std::vector<double> p(keep);
-  double sum = 0;
-  for (size_t i = 0; i < keep; ++i) sum += p[i] = std::exp(static_cast<double>(cand_[i].first - max_l));
-  for (double& v : p) v /= sum;
-  if (params_.top_p < 1.0f) {
-    double acc = 0;
-    size_t cut = keep;
-    for (size_t i = 0; i < keep; ++i) {
-      acc += p[i];
-      if (acc >= params_.top_p) {
-        cut = i + 1;
-        break;
-      }
-    }
-    keep = std::max<size_t>(1, cut);
-  }
-  if (params_.min_p > 0.0f) {
-    size_t cut = 1;
-    while (cut < keep && p[cut] >= params_.min_p * p[0]) ++cut;
-    keep = cut;
-  }
-  std::vector<double> w(keep);
-  for (size_t i = 0; i < keep; ++i)
-    w[i] = std::exp(static_cast<double>(cand_[i].first - max_l) / params_.temperature);
-  std::discrete_distribution<size_t> dist(w.begin(), w.end());
-  return cand_[dist(rng_)].second;
+  return any ? chain_->Sample(work_.data()) : 0;
 }
 
 namespace {

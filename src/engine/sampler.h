@@ -1,6 +1,7 @@
-// Per-sequence token sampling: repetition penalty, top-k, top-p, min-p, temperature, then a
-// draw from a seeded generator (or argmax when the temperature is 0), optionally restricted
-// to the tokens an `allowed` mask admits (constrained decoding).
+// Per-sequence token sampling for the engine: the runtime's sampler chain
+// (runtime/sampling/sampler.h: penalties, top-k, top-p, min-p, temperature, seeded draw, or
+// argmax at temperature 0), optionally restricted to the tokens an `allowed` mask admits
+// (constrained decoding: masked-out logits become -inf before the chain runs).
 //
 // Also the log-softmax helpers behind OpenAI's logprobs: those are the model's own
 // distribution (raw logits), independent of the sampling transforms.
@@ -10,12 +11,13 @@
 #pragma once
 
 #include <cstdint>
-#include <random>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "engine/sampling_params.h"
+#include "runtime/sampling/sampler.h"
 
 namespace fw::engine {
 
@@ -32,9 +34,10 @@ class Sampler {
 
  private:
   SamplingParams params_;
-  std::mt19937_64 rng_;
-  std::vector<float> work_;                       // (n_vocab) penalized logits
-  std::vector<std::pair<float, int32_t>> cand_;   // candidates (logit, id)
+  uint64_t seed_;
+  std::unique_ptr<runtime::Sampler> chain_;  // made on the first Sample (needs n_vocab)
+  size_t accepted_ = 0;                      // history tokens already given to chain_
+  std::vector<float> work_;                  // (n_vocab) logits with the mask applied
 };
 
 // log(softmax(logits))[token].
