@@ -26,6 +26,7 @@
 
 #include "chat/chat_template.h"
 #include "cli/command.h"
+#include "cli/remote.h"
 #include "gguf/gguf_file.h"
 #include "model/generator.h"
 #include "model/memory_estimate.h"
@@ -330,7 +331,24 @@ int RunRun(int argc, char** argv) {
   app.add_option("--logprobs", f.logprobs, "record the K most likely tokens per step (with --json)");
   app.add_flag("--truncate", f.truncate, "drop the start of a prompt longer than the context");
   app.add_option("--kv-type", f.kv_type, "KV cache type: f16 or f32");
+  std::string host;
+  app.add_option("--host", host, "run on a server (flywheel serve or Ollama) at this URL; MODEL is its model name");
   CLI11_PARSE(app, argc, argv);
+
+  if (!host.empty()) {
+    // A client of the server's /api/generate: the model is loaded there, not here.
+    RemoteRunOptions ro;
+    ro.host = DefaultServerHost(host);
+    ro.model = f.model_path;
+    ro.prompt = f.prompt;
+    ro.system = f.system;
+    ro.raw = f.raw;
+    ro.max_tokens = f.max_tokens;
+    if (app.count("--temp") > 0) ro.temperature = f.temperature;
+    ro.seed = f.seed;
+    ro.stops = f.stops;
+    return RunRemote(ro);
+  }
 
   RunContext c;
   auto file = GgufFile::Open(f.model_path);
