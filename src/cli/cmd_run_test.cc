@@ -252,6 +252,12 @@ TEST(RunEstimate, KvBytesFollowTheFormula) {
 // tokenizer, which the estimate does not model.) Contexts are chosen so that KV, weights and
 // buffers all contribute.
 TEST(RunEstimate, AgreesWithResidentMemory) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The binary under test is sanitized too: ASan's shadow memory, redzones and quarantine add
+  // to every allocation, so its resident set says nothing about the product's. The Release
+  // run of this test is the one that checks the estimate.
+  GTEST_SKIP() << "SKIPPED under AddressSanitizer: it inflates the resident set being measured";
+#endif
   for (const auto& [file, ctx] : std::vector<std::pair<std::string, std::string>>{
            {"models/TinyLLama-v0-Q4_0.gguf", "2048"}, {"models/stories260K.gguf", "4096"}, {"models/quant-llama-Q8_0.gguf", "1024"}}) {
     const std::string model = SharedDataPath(file);
