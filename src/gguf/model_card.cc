@@ -54,11 +54,15 @@ std::string TokenText(const GgufFile& f, const json& id) {
   return items[static_cast<size_t>(i)].as_string();
 }
 
+// Token texts and metadata strings are untrusted bytes, not always UTF-8: invalid sequences
+// print as U+FFFD instead of throwing.
+std::string SafeDump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string Display(const json& v) {
   if (v.is_null()) return "-";
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_float()) return fmt::format("{:g}", v.get<double>());
-  return v.dump();
+  return SafeDump(v);
 }
 
 }  // namespace
@@ -227,7 +231,7 @@ std::string ModelCardText(const json& c) {
   line("vocab type", vt);
   line("vocab size", Display(c["vocab_size"]));
   for (const auto& [which, tok] : c["special_tokens"].items()) {
-    line(which + " token", fmt::format("{} {}", tok["id"].dump(), json(tok["text"]).dump()));
+    line(which + " token", fmt::format("{} {}", tok["id"].dump(), SafeDump(tok["text"])));
   }
   line("chat template", c["chat_template"].get<bool>() ? "yes" : "no");
   bool header = false;
