@@ -32,16 +32,7 @@ class BpeTokenizer : public TokenizerImpl {
   }
 
   std::string TokenToPiece(int32_t id, bool render_special) const override {
-    const uint32_t attr = vocab.attr[id];
-    if (!render_special && (attr & (kAttrUnknown | kAttrControl))) return "";
-    const std::string& t = vocab.text[id];
-    if (attr & (kAttrUnknown | kAttrControl | kAttrUserDefined)) return t;
-    if (attr & kAttrNormal) return ByteLevelDecode(t);
-    if (attr & kAttrByte) {
-      const int b = ParseByteToken(t);
-      return b >= 0 ? std::string(1, static_cast<char>(b)) : std::string();
-    }
-    return "";
+    return PieceByAttr(vocab, id, render_special, [](const std::string& t) { return ByteLevelDecode(t); });
   }
 
   // Per-Encode memo of pre-tokenized piece (raw bytes) -> ids; the merge of a word does not

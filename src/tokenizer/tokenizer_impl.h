@@ -71,6 +71,23 @@ std::string ByteLevelDecode(std::string_view s, bool* ok = nullptr);
 // Parses "<0xAB>"; returns -1 if text is not of that form.
 int ParseByteToken(std::string_view text);
 
+// llama.cpp's token_to_piece by token type, shared by the SPM and byte-level BPE vocabs:
+// unknown/control tokens only when rendering specials, user-defined ones verbatim, byte
+// tokens as their byte, normal tokens through decode_normal (the vocab's own unescaping).
+template <typename DecodeNormal>
+std::string PieceByAttr(const Vocab& vocab, int32_t id, bool render_special, DecodeNormal decode_normal) {
+  const uint32_t attr = vocab.attr[id];
+  if (!render_special && (attr & (kAttrUnknown | kAttrControl))) return "";
+  const std::string& t = vocab.text[id];
+  if (attr & (kAttrUnknown | kAttrControl | kAttrUserDefined)) return t;
+  if (attr & kAttrNormal) return decode_normal(t);
+  if (attr & kAttrByte) {
+    const int b = ParseByteToken(t);
+    return b >= 0 ? std::string(1, static_cast<char>(b)) : std::string();
+  }
+  return "";
+}
+
 // Byte-pair merging of one word (llama.cpp llm_tokenizer_bpe_session / HF BPE::merge_word):
 // the word starts as one symbol per UTF-8 character (or as `initial` spans when given);
 // adjacent pairs merge lowest rank first (ties: leftmost). Returns the final symbol spans.
