@@ -140,9 +140,12 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
   for (int32_t l = 0; l < hp_.n_layer; ++l) {
     const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
     for (int32_t t = 0; t < n; ++t) RmsNorm(at(x_, t, E), L.attn_norm.data, at(xb_, t, E), E, hp_.rms_eps);
-    kernels::MatMul(L.wq, xb_.data(), n, q_.data(), pool);
-    kernels::MatMul(L.wk, xb_.data(), n, k_.data(), pool);
-    kernels::MatMul(L.wv, xb_.data(), n, v_.data(), pool);
+    {
+      // One activation quantization and one pool dispatch for Q, K and V.
+      const kernels::WeightView qkv[3] = {L.wq, L.wk, L.wv};
+      float* const outs[3] = {q_.data(), k_.data(), v_.data()};
+      kernels::MatMulMulti(qkv, outs, 3, xb_.data(), n, pool);
+    }
     AddBias(q_.data(), L.bq, n, QD);
     AddBias(k_.data(), L.bk, n, KD);
     AddBias(v_.data(), L.bv, n, VD);
@@ -177,8 +180,11 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
     for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] += proj_[i];
 
     for (int32_t t = 0; t < n; ++t) RmsNorm(at(x_, t, E), L.ffn_norm.data, at(xb_, t, E), E, hp_.rms_eps);
-    kernels::MatMul(L.w_gate, xb_.data(), n, gate_.data(), pool);
-    kernels::MatMul(L.w_up, xb_.data(), n, up_.data(), pool);
+    {
+      const kernels::WeightView gate_up[2] = {L.w_gate, L.w_up};
+      float* const outs[2] = {gate_.data(), up_.data()};
+      kernels::MatMulMulti(gate_up, outs, 2, xb_.data(), n, pool);
+    }
     for (size_t i = 0; i < static_cast<size_t>(n) * F; ++i) {
       const float g = gate_[i];
       gate_[i] = (g / (1.0f + std::exp(-g))) * up_[i];
