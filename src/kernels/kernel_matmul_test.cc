@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,7 @@ TEST(KernelQuantizeActs, SimdIsBitIdenticalToScalarAndWithinHalfStep) {
           int s = 0;
           for (int i = 0; i < 16; ++i) s += r.q[g * 16 + i];
           ASSERT_EQ(r.sum16[g], static_cast<float>(s));
+          ASSERT_EQ(r.bsum16[g], s);
         }
       }
       for (const KernelTable* kt : SimdTables()) {
@@ -117,6 +119,7 @@ TEST(KernelQuantizeActs, SimdIsBitIdenticalToScalarAndWithinHalfStep) {
         for (int64_t i = 0; i < 3 * cols / 16; ++i) {
           ASSERT_EQ(ref.view.sum16[i], got.view.sum16[i]) << kt->name;
           ASSERT_EQ(ref.view.ds16[i], got.view.ds16[i]) << kt->name;
+          ASSERT_EQ(ref.view.bsum16[i], got.view.bsum16[i]) << kt->name;
         }
       }
     }
@@ -449,6 +452,116 @@ TEST(KernelMatMul, Q4_0MatchesGgmlRepackedBlockOrder) {
       std::vector<float> got(n * rows);
       MatMulWith(*kt, wv, x.data(), n, got.data(), nullptr);
       for (int64_t i = 0; i < n * rows; ++i) ASSERT_EQ(got[i], want[i]) << kt->name << " n=" << n << " i=" << i;
+    }
+  }
+}
+
+// ggml's x86 vec_dot_q4_K_q8_K / vec_dot_q6_K_q8_K arithmetic, recomputed from the raw block
+// bytes: per 256-block 8 int32 lanes (lane i takes bytes 4i..4i+3 of every 32-chunk, times
+// the scale of its group), acc[i] = fma(d_x * d_w, float(lane i), acc[i]), Q4_K mins in 4
+// lanes (pairs of 32-groups) with their own accumulator, then the AVX horizontal sums.
+float HorizontalSum8(const float* a) {
+  const float s0 = a[0] + a[4], s1 = a[1] + a[5], s2 = a[2] + a[6], s3 = a[3] + a[7];
+  return (s0 + s2) + (s1 + s3);
+}
+
+float GgmlDotQ4K(const uint8_t* row, int64_t cols, const QuantizedRow& x) {
+  float acc[8] = {}, acc_m[4] = {};
+  for (int64_t b = 0; b < cols / 256; ++b) {
+    const uint8_t* blk = row + b * 144;
+    uint16_t h[2];
+    std::memcpy(h, blk, 4);
+    const float dx = x.d[b * 8];
+    const float d = dx * Fp16ToFp32(h[0]), dmin = -dx * Fp16ToFp32(h[1]);
+    const uint8_t* s = blk + 4;
+    int sc[8], m[8];
+    for (int j = 0; j < 8; ++j) {  // get_scale_min_k4
+      if (j < 4) {
+        sc[j] = s[j] & 63;
+        m[j] = s[j + 4] & 63;
+      } else {
+        sc[j] = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+        m[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+      }
+    }
+    const int8_t* q = x.q + b * 256;
+    int lanes[8] = {};
+    for (int c = 0; c < 8; ++c)
+      for (int i = 0; i < 8; ++i)
+        for (int k = 0; k < 4; ++k) {
+          const uint8_t byte = blk[16 + 32 * (c / 2) + 4 * i + k];
+          const int u = c % 2 == 0 ? (byte & 0xF) : (byte >> 4);
+          lanes[i] += sc[c] * u * q[32 * c + 4 * i + k];
+        }
+    for (int i = 0; i < 8; ++i) acc[i] = std::fma(d, static_cast<float>(lanes[i]), acc[i]);
+    for (int j = 0; j < 4; ++j) {
+      int bsum[2] = {0, 0};
+      for (int e = 0; e < 64; ++e) bsum[e / 32] += q[64 * j + e];
+      acc_m[j] = std::fma(dmin, static_cast<float>(m[2 * j] * bsum[0] + m[2 * j + 1] * bsum[1]), acc_m[j]);
+    }
+  }
+  return HorizontalSum8(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
+}
+
+float GgmlDotQ6K(const uint8_t* row, int64_t cols, const QuantizedRow& x) {
+  float acc[8] = {};
+  for (int64_t b = 0; b < cols / 256; ++b) {
+    const uint8_t* blk = row + b * 210;
+    const uint8_t* ql = blk;
+    const uint8_t* qh = blk + 128;
+    const auto* sc = reinterpret_cast<const int8_t*>(blk + 192);
+    uint16_t dh;
+    std::memcpy(&dh, blk + 208, 2);
+    const float d = x.d[b * 8] * Fp16ToFp32(dh);
+    int u[256];
+    for (int n = 0; n < 2; ++n)
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t lo = ql[64 * n + l], lo2 = ql[64 * n + l + 32], hi = qh[32 * n + l];
+        u[128 * n + l] = (lo & 0xF) | ((hi & 3) << 4);
+        u[128 * n + l + 32] = (lo2 & 0xF) | (((hi >> 2) & 3) << 4);
+        u[128 * n + l + 64] = (lo >> 4) | (((hi >> 4) & 3) << 4);
+        u[128 * n + l + 96] = (lo2 >> 4) | ((hi >> 6) << 4);
+      }
+    const int8_t* q = x.q + b * 256;
+    int lanes[8] = {};
+    for (int c = 0; c < 8; ++c)
+      for (int i = 0; i < 8; ++i)
+        for (int k = 0; k < 4; ++k) {
+          const int e = 32 * c + 4 * i + k;
+          lanes[i] += sc[e / 16] * u[e] * q[e];
+        }
+    for (int i = 0; i < 8; ++i) {
+      int bsum[2] = {0, 0};
+      for (int e = 0; e < 32; ++e) bsum[e / 16] += q[32 * i + e];
+      lanes[i] -= 32 * (sc[2 * i] * bsum[0] + sc[2 * i + 1] * bsum[1]);
+      acc[i] = std::fma(d, static_cast<float>(lanes[i]), acc[i]);
+    }
+  }
+  return HorizontalSum8(acc);
+}
+
+// The x86 tables' Q4_K / Q6_K decode dots are exactly ggml's (the references' arithmetic).
+TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
+  std::vector<const KernelTable*> tables;
+  for (const char* isa : {"avx2", "avxvnni", "avx512"})
+    if (const KernelTable* t = KernelsFor(isa)) tables.push_back(t);
+  if (tables.empty()) GTEST_SKIP() << "no x86 SIMD table on this CPU";
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+    for (int nblocks : {1, 3, 8}) {
+      const int64_t rows = 13, cols = 256 * nblocks;
+      const auto w = RandomWeights(type, rows, cols, 500 + nblocks);
+      const auto x = RandomFloats(cols, 600 + nblocks);
+      const size_t stride = RowBytes(type, cols);
+      Acts a = Quantize(ScalarKernels(), x, 1, cols, ActsKind::kQ8_K);
+      for (const KernelTable* kt : tables) {
+        std::vector<float> got(rows);
+        kt->dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), got.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          const uint8_t* row = w.data() + r * stride;
+          const float want = type == GgmlType::Q4_K ? GgmlDotQ4K(row, cols, a.view.Row(0)) : GgmlDotQ6K(row, cols, a.view.Row(0));
+          ASSERT_EQ(got[r], want) << kt->name << " " << TypeName(type) << " cols=" << cols << " row " << r;
+        }
+      }
     }
   }
 }

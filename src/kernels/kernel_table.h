@@ -59,6 +59,10 @@ struct KernelTable {
                              // and types with larger u are packed with signed_w
   QuantizeActsFn quantize_acts = nullptr;
   DotRowsQFn dot_q[kTypeSlots] = {};
+  // Decode for weights ggml's CPU backend repacks into 8-row interleaved blocks (Q4_0 with
+  // rows % 8 == 0): the same arithmetic as panel_gemm on such weights, without packing;
+  // rows a multiple of 8. nullptr: those weights take the panel GEMM for every batch size.
+  DotRowsQFn dot_q_x8[kTypeSlots] = {};
   DotRowsFFn dot_f[kTypeSlots] = {};
   PackPanelFn pack_panel[kTypeSlots] = {};
   PanelGemmFn panel_gemm = nullptr;

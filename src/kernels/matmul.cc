@@ -1,6 +1,7 @@
 // MatMul: dispatch to the kernel table, split over the pool.
 //
-// Decode (n < kGemmMinTokens; Q4_0 always takes the GEMM, see GemmForAnyBatch): activations
+// Decode (n < kGemmMinTokens; Q4_0 with rows % 8 == 0 takes dot_q_x8, or the GEMM where a
+// table has none, see GemmForAnyBatch): activations
 // are quantized once by the caller thread, then
 // threads claim chunks of rows from an atomic counter and run dot_q / dot_f per token.
 // Prefill: activations are quantized in parallel (one row per token), then threads claim
@@ -75,9 +76,26 @@ int64_t ChunkRows(int64_t rows, int threads) {
   return (c + 7) & ~int64_t{7};
 }
 
+// The row-parallel decode kernel for w: dot_q, or dot_q_x8 for weights whose ggml arithmetic
+// is that of the repacked 8-row blocks (their rows, and so every chunk, are multiples of 8).
+DotRowsQFn DecodeDot(const KernelTable& kt, const WeightView& w) {
+  const int slot = static_cast<int>(w.type);
+  if (GemmForAnyBatch(w) && kt.dot_q_x8[slot] != nullptr) return kt.dot_q_x8[slot];
+  return kt.dot_q[slot];
+}
+
+// Whether w takes the panel GEMM for an n-token batch.
+bool UsesGemm(const KernelTable& kt, const WeightView& w, int64_t n) {
+  const int slot = static_cast<int>(w.type);
+  if (kt.panel_gemm == nullptr || kt.pack_panel[slot] == nullptr) return false;
+  if (n >= kGemmMinTokens) return true;
+  return GemmForAnyBatch(w) && kt.dot_q_x8[slot] == nullptr;
+}
+
 void RowsOf(const Job& job, const WeightView& w, const BlockFormat* fmt, float* y, int64_t chunk_rows,
             std::atomic<int64_t>& next) {
   const auto* base = static_cast<const uint8_t*>(w.data);
+  const DotRowsQFn dot = fmt != nullptr ? DecodeDot(*job.kt, w) : nullptr;
   for (;;) {
     const int64_t r0 = next.fetch_add(chunk_rows, std::memory_order_relaxed);
     if (r0 >= w.rows) return;
@@ -86,7 +104,7 @@ void RowsOf(const Job& job, const WeightView& w, const BlockFormat* fmt, float* 
     for (int64_t t = 0; t < job.n; ++t) {
       float* yt = y + t * w.rows + r0;
       if (fmt != nullptr) {
-        job.kt->dot_q[static_cast<int>(w.type)](wr, w.row_stride, r1 - r0, w.cols, job.acts.Row(t), yt);
+        dot(wr, w.row_stride, r1 - r0, w.cols, job.acts.Row(t), yt);
       } else {
         job.kt->dot_f[static_cast<int>(w.type)](wr, w.row_stride, r1 - r0, w.cols, job.x + t * w.cols, yt);
       }
@@ -195,9 +213,7 @@ void MatMulWith(const KernelTable& kt, const WeightView& w, const float* x, int6
     return;
   }
   job.acts = LayoutQuantizedActs(ActsScratch().Get(QuantizedActsBytes(n, w.cols)), n, w.cols, fmt->acts);
-  const int slot = static_cast<int>(w.type);
-  const bool gemm = (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
-                    kt.pack_panel[slot] != nullptr;
+  const bool gemm = UsesGemm(kt, w, n);
   if (n == 1 || threads == 1) {
     for (int64_t t = 0; t < n; ++t) kt.quantize_acts(x + t * w.cols, job.acts, t);
   } else {
@@ -242,9 +258,7 @@ void MatMulMulti(const WeightView* ws, float* const* ys, int count, const float*
     job.ys[k] = ys[i];
     job.fmts[k] = fmt;
     job.chunks[k] = ChunkRows(w.rows, threads);
-    const int slot = static_cast<int>(w.type);
-    job.gemm[k] = fmt != nullptr && (n >= kGemmMinTokens || GemmForAnyBatch(w)) && kt.panel_gemm != nullptr &&
-                  kt.pack_panel[slot] != nullptr;
+    job.gemm[k] = fmt != nullptr && UsesGemm(kt, w, n);
     job.nexts[k].store(0, std::memory_order_relaxed);
     if (fmt != nullptr && !any_quantized) kind = fmt->acts;
     any_quantized = any_quantized || fmt != nullptr;

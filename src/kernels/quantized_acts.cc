@@ -13,12 +13,15 @@ float RoundToFp16(float v) { return Fp16ToFp32(Fp32ToFp16(v)); }
 
 // Writes the per-16 and per-32 integer sums of q and their d-products for chunks
 // [c0, c0 + chunks) of 32 elements that share the scale d (ds32 left to the caller).
-void StoreSums(const int8_t* q, int64_t c0, int64_t chunks, float d, float* s16, float* ds16, float* s32) {
+void StoreSums(const int8_t* q, int64_t c0, int64_t chunks, float d, float* s16, float* ds16, float* s32,
+               int16_t* b16) {
   for (int64_t c = c0; c < c0 + chunks; ++c) {
     int sums[2] = {0, 0};
     for (int i = 0; i < 32; ++i) sums[i / 16] += q[c * 32 + i];
     s16[2 * c] = static_cast<float>(sums[0]);
     s16[2 * c + 1] = static_cast<float>(sums[1]);
+    b16[2 * c] = static_cast<int16_t>(sums[0]);
+    b16[2 * c + 1] = static_cast<int16_t>(sums[1]);
     ds16[2 * c] = d * static_cast<float>(sums[0]);
     ds16[2 * c + 1] = d * static_cast<float>(sums[1]);
     s32[c] = static_cast<float>(sums[0] + sums[1]);
@@ -34,6 +37,7 @@ void QuantizeQ8_0Row(const float* x, const QuantizedActs& acts, int64_t t, bool 
   float* ds16 = acts.ds16 + t * (cols / 16);
   float* s32 = acts.sum32 + t * (cols / 32);
   float* ds32 = acts.ds32 + t * (cols / 32);
+  int16_t* b16 = acts.bsum16 + t * (cols / 16);
   for (int64_t b = 0; b < cols / 32; ++b) {
     const float* xb = x + b * 32;
     float amax = 0.0f;
@@ -47,7 +51,7 @@ void QuantizeQ8_0Row(const float* x, const QuantizedActs& acts, int64_t t, bool 
       sum += qi;
     }
     d[b] = RoundToFp16(d_exact);
-    StoreSums(q, b, 1, d[b], s16, ds16, s32);
+    StoreSums(q, b, 1, d[b], s16, ds16, s32, b16);
     // Q8_0: d * sum is exact in f32 (11-bit d times a 13-bit integer).
     ds32[b] = with_s ? RoundToFp16(d_exact * static_cast<float>(sum)) : d[b] * static_cast<float>(sum);
   }
@@ -62,6 +66,7 @@ void QuantizeQ8_KRow(const float* x, const QuantizedActs& acts, int64_t t) {
   float* ds16 = acts.ds16 + t * (cols / 16);
   float* s32 = acts.sum32 + t * (cols / 32);
   float* ds32 = acts.ds32 + t * (cols / 32);
+  int16_t* b16 = acts.bsum16 + t * (cols / 16);
   for (int64_t b = 0; b < cols / 256; ++b) {
     const float* xb = x + b * 256;
     float amax = 0.0f, max = 0.0f;
@@ -84,7 +89,7 @@ void QuantizeQ8_KRow(const float* x, const QuantizedActs& acts, int64_t t) {
       db = 1.0f / iscale;
     }
     for (int c = 0; c < 8; ++c) d[b * 8 + c] = db;
-    StoreSums(q, b * 8, 8, db, s16, ds16, s32);
+    StoreSums(q, b * 8, 8, db, s16, ds16, s32, b16);
     for (int c = 0; c < 8; ++c) ds32[b * 8 + c] = db * s32[b * 8 + c];
   }
 }
@@ -100,7 +105,8 @@ int NearestInt(float v) {
 
 size_t QuantizedActsBytes(int64_t n, int64_t cols) {
   const size_t nn = static_cast<size_t>(n), c = static_cast<size_t>(cols);
-  return Align64(nn * c) + 3 * Align64(nn * (c / 32) * 4) + 2 * Align64(nn * (c / 16) * 4);
+  return Align64(nn * c) + 3 * Align64(nn * (c / 32) * 4) + 2 * Align64(nn * (c / 16) * 4) +
+         Align64(nn * (c / 16) * 2);
 }
 
 QuantizedActs LayoutQuantizedActs(void* buffer, int64_t n, int64_t cols, ActsKind kind) {
@@ -121,6 +127,8 @@ QuantizedActs LayoutQuantizedActs(void* buffer, int64_t n, int64_t cols, ActsKin
   a.sum16 = reinterpret_cast<float*>(p);
   p += Align64(nn * (c / 16) * 4);
   a.ds16 = reinterpret_cast<float*>(p);
+  p += Align64(nn * (c / 16) * 4);
+  a.bsum16 = reinterpret_cast<int16_t*>(p);
   return a;
 }
 

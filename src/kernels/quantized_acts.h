@@ -19,6 +19,8 @@
 //   sum16[cols/16] f32 holding the exact integer sum of q over each 16 elements (ggml's bsums)
 //   ds16[cols/16]  f32 d * sum16
 //   sum32, ds32    the same per 32 elements (kQ8_1: ds32 = s, the f16-rounded one)
+//   bsum16[cols/16] int16 copy of sum16 (|sum| <= 16 * 127), ggml's block_q8_K bsums, for
+//                  the integer-domain corrections of the K-quant decode dots
 // Per element |x - d*q| <= |d|/2 * (1 + 2^-10) (the f16 rounding of d adds the last factor).
 // Storage for n rows is one caller-owned buffer (see QuantizedActsBytes); the views below
 // only point into it.
@@ -38,6 +40,7 @@ struct QuantizedRow {
   const float* ds16;
   const float* sum32;
   const float* ds32;
+  const int16_t* bsum16;
 };
 
 // n rows of `cols` quantized activations laid out in one buffer.
@@ -51,10 +54,12 @@ struct QuantizedActs {
   float* ds16 = nullptr;    // [n][cols/16]
   float* sum32 = nullptr;   // [n][cols/32]
   float* ds32 = nullptr;    // [n][cols/32]
+  int16_t* bsum16 = nullptr;  // [n][cols/16]
 
   QuantizedRow Row(int64_t t) const {
-    return QuantizedRow{q + t * cols,        d + t * (cols / 32),     sum16 + t * (cols / 16),
-                        ds16 + t * (cols / 16), sum32 + t * (cols / 32), ds32 + t * (cols / 32)};
+    return QuantizedRow{q + t * cols,           d + t * (cols / 32),     sum16 + t * (cols / 16),
+                        ds16 + t * (cols / 16), sum32 + t * (cols / 32), ds32 + t * (cols / 32),
+                        bsum16 + t * (cols / 16)};
   }
 };
 
