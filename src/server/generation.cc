@@ -20,20 +20,25 @@ ApiError SubmitError(const engine::SubmitResult& r) {
   return e;
 }
 
-GenerationOutcome FollowStream(engine::RequestStream& stream, ResponseWriter& w,
+GenerationOutcome FollowStream(engine::RequestStream& stream, ClientWatch& client,
                                const std::function<bool(const engine::GenerationEvent&)>& on_event) {
   GenerationOutcome out;
   std::vector<engine::GenerationEvent> events;
+  // The client is looked at every kWatchEvery, also while events keep coming (a fast model
+  // never pauses, and a non-streamed response writes nothing that could fail).
+  constexpr auto kWatchEvery = std::chrono::milliseconds(25);
+  auto last_watch = std::chrono::steady_clock::now();
   for (;;) {
     events.clear();
-    const bool got = stream.Pop(events, std::chrono::milliseconds(25));
-    if (!got) {
-      if (!out.client_gone && w.ClientGone()) {
+    const bool got = stream.Pop(events, kWatchEvery);
+    if (!out.client_gone && (!got || std::chrono::steady_clock::now() - last_watch >= kWatchEvery)) {
+      last_watch = std::chrono::steady_clock::now();
+      if (client.ClientGone()) {
         out.client_gone = true;
         stream.Cancel();
       }
-      continue;
     }
+    if (!got) continue;
     for (auto& e : events) {
       if (e.kind == engine::GenerationEvent::Kind::kDone) {
         out.finish = e.finish;

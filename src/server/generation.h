@@ -33,8 +33,9 @@ ApiError SubmitError(const engine::SubmitResult& r);
 
 // Follows the stream until Done. on_event (optional) sees each token / prompt-logprob event
 // as it arrives and returns false when writing to the client failed. A client that hangs up
-// (w.ClientGone) or a failed write cancels the request; the outcome then says client_gone.
-GenerationOutcome FollowStream(engine::RequestStream& stream, ResponseWriter& w,
+// (client.ClientGone, polled every 25 ms) or a failed write cancels the request;
+// the outcome then says client_gone.
+GenerationOutcome FollowStream(engine::RequestStream& stream, ClientWatch& client,
                                const std::function<bool(const engine::GenerationEvent&)>& on_event = nullptr);
 
 // JSON text that never throws on invalid UTF-8 in generated text (replaced by U+FFFD).
@@ -48,8 +49,13 @@ std::string Rfc3339(std::chrono::system_clock::time_point t);
 // The bytes of a UTF-8 string as a JSON array of numbers (OpenAI logprobs "bytes").
 nlohmann::json BytesArray(const std::string& s);
 
-// Releases a model on every path out of a handler.
+// Releases a model on every path out of a handler (or, for a streamed response, out of its
+// producer, which then owns the lease through a shared_ptr).
 struct ModelLease {
+  ModelLease(ModelRegistry& r, std::shared_ptr<LoadedModel> model, double keep_alive_s = -2)
+      : reg(r), m(std::move(model)), keep_alive(keep_alive_s) {}
+  ModelLease(const ModelLease&) = delete;
+  ModelLease& operator=(const ModelLease&) = delete;
   ModelRegistry& reg;
   std::shared_ptr<LoadedModel> m;
   double keep_alive = -2;
@@ -60,5 +66,16 @@ struct ModelLease {
   }
 };
 
+// A submitted request whose events a streamed response will follow: cancels the request
+// when dropped unfinished (the client went away before the stream even started).
+struct PendingStream {
+  explicit PendingStream(std::shared_ptr<engine::RequestStream> s) : stream(std::move(s)) {}
+  PendingStream(const PendingStream&) = delete;
+  PendingStream& operator=(const PendingStream&) = delete;
+  ~PendingStream() {
+    if (stream) stream->Cancel();  // no-op once Done was seen
+  }
+  std::shared_ptr<engine::RequestStream> stream;
+};
 
 }  // namespace fw::server

@@ -1,5 +1,5 @@
-// A minimal blocking HTTP/1.1 client (plain http only) for `flywheel ps`, `flywheel run
-// --host` and the server's own tests. One connection per request (Connection: close).
+// A blocking HTTP/1.1 client (plain http only) on cpp-httplib, for `flywheel ps`, `flywheel
+// run --host` and the server's own tests. One connection per request (Connection: close).
 // Thread-safe: an HttpClient holds only its target; each Request is independent.
 #pragma once
 
@@ -16,7 +16,8 @@ struct HttpUrl {
   std::string host = "127.0.0.1";
   int port = 11434;
 };
-// "http://host:port", "host:port", "host" (port 11434), "http://[::1]:8080".
+// "http://host:port", "host:port", "host" (port 11434), "http://[::1]:8080". Untrusted text
+// (flags, environment): a clear error for anything else.
 Result<HttpUrl> ParseHttpUrl(std::string_view url);
 
 class HttpClient {
@@ -25,7 +26,7 @@ class HttpClient {
       : host_(std::move(host)), port_(port), timeout_ms_(static_cast<int>(timeout_seconds * 1000)) {}
 
   // on_data, when given, receives the (de-chunked) body as it arrives and may return false to
-  // hang up; resp.body then stays empty.
+  // hang up; resp.body then stays empty, and resp still has the status and headers.
   Result<HttpResponse> Request(const std::string& method, const std::string& path, const std::string& body = "",
                                const HttpHeaders& headers = {},
                                const std::function<bool(std::string_view)>& on_data = nullptr) const;

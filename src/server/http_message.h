@@ -1,5 +1,5 @@
-// HTTP/1.1 request and response values shared by the server, the client and the parsers.
-// Plain data.
+// HTTP request and response values shared by the server adapter, the client and the API
+// handlers, independent of the HTTP library underneath. Plain data.
 #pragma once
 
 #include <string>
@@ -9,37 +9,29 @@
 
 namespace fw::server {
 
-// Header names are stored lower-cased (HTTP header names are case-insensitive).
+// Header names as sent; lookups through FindHeader ignore ASCII case (HTTP header names are
+// case-insensitive). Responses returned by HttpClient and requests given to handlers have
+// lower-case names.
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-// The value of the first header called name (lower-case), or "".
-inline std::string_view FindHeader(const HttpHeaders& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (k == name) return v;
-  return {};
-}
+// The value of the first header called name (any case), or "".
+std::string_view FindHeader(const HttpHeaders& headers, std::string_view name);
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // as sent: "/v1/models?x=1"
-  std::string path;     // target without the query
-  std::string query;    // after '?', undecoded
-  int version_minor = 1;  // HTTP/1.x
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded path, without the query
   HttpHeaders headers;
   std::string body;
-  std::string remote;   // peer address, for logs
+  std::string remote;  // peer address, for logs
 
-  std::string_view Header(std::string_view lower_name) const { return FindHeader(headers, lower_name); }
+  std::string_view Header(std::string_view name) const { return FindHeader(headers, name); }
 };
 
 struct HttpResponse {
   int status = 0;
   HttpHeaders headers;
   std::string body;
-  std::string_view Header(std::string_view lower_name) const { return FindHeader(headers, lower_name); }
+  std::string_view Header(std::string_view name) const { return FindHeader(headers, name); }
 };
-
-// "OK", "Not Found", ... for the codes the server uses.
-const char* StatusReason(int status);
 
 }  // namespace fw::server

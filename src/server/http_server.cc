@@ -1,331 +1,295 @@
 #include "server/http_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <exception>
 #include <algorithm>
+#include <chrono>
+#include <exception>
+#include <thread>
 
-#include "server/http_parse.h"
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "server/connection_socket.h"
+#include "server/request_framing.h"
 
 namespace fw::server {
 
 namespace {
-constexpr int kPollSliceMs = 100;  // how often blocked reads look at the stop flag
+// A body refused for its size is read and dropped (up to this much, until the client pauses
+// this long) before the 413, so a client still sending it gets to read the answer.
+constexpr size_t kMaxDrainBytes = 64u << 20;
+constexpr int kDrainPauseMs = 2000;
+constexpr int kChunkedDrainPauseMs = 200;
 
-std::string ErrorJson(std::string_view message) {
-  std::string out = "{\"error\":{\"message\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
+std::string ErrorJson(const std::string& message) {
+  const nlohmann::json j = {
+      {"error", {{"message", message}, {"type", "invalid_request_error"}, {"param", nullptr}, {"code", nullptr}}}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+HttpHeaders FromLibrary(const httplib::Headers& headers) {
+  HttpHeaders out;
+  out.reserve(headers.size());
+  for (const auto& [k, v] : headers) {
+    std::string name = k;
+    for (char& c : name)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    out.emplace_back(std::move(name), v);
   }
-  out += "\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
   return out;
 }
+
+// A whole response. close: the connection ends after it. httplib 0.11 lets a handler neither
+// close the connection nor reach its socket, but a content provider that delivers the whole
+// body and then reports failure makes it send the response and drop the connection.
+void SetWhole(httplib::Response& res, int status, std::string_view content_type, std::string_view body,
+              const HttpHeaders& extra, bool close) {
+  res.status = status;
+  for (const auto& [k, v] : extra) res.set_header(k, v);
+  if (close) res.set_header("Connection", "close");
+  if (content_type.empty()) {
+    res.body.assign(body);
+    return;
+  }
+  if (!close || body.empty()) {
+    res.set_content(std::string(body), std::string(content_type));
+    return;
+  }
+  auto data = std::make_shared<const std::string>(body);
+  res.set_content_provider(data->size(), std::string(content_type),
+                           [data](size_t offset, size_t length, httplib::DataSink& sink) {
+                             sink.write(data->data() + offset, length);
+                             return false;  // done: close (see above)
+                           });
+}
+
+class LibraryStreamSink final : public StreamSink {
+ public:
+  LibraryStreamSink(httplib::DataSink& sink, ConnectionSocket& socket) : sink_(sink), socket_(socket) {}
+  bool Write(std::string_view data) override {
+    if (gone_) return false;
+    if (!data.empty() && !sink_.write(data.data(), data.size())) gone_ = true;
+    return !gone_;
+  }
+  // A failed write, a socket httplib no longer finds writable, or a peer that hung up.
+  bool ClientGone() override {
+    if (!gone_ && (!sink_.is_writable() || socket_.PeerGone())) gone_ = true;
+    return gone_;
+  }
+  bool gone() const { return gone_; }
+
+ private:
+  httplib::DataSink& sink_;
+  ConnectionSocket& socket_;
+  bool gone_ = false;
+};
+
+class LibraryResponseWriter final : public ResponseWriter {
+ public:
+  LibraryResponseWriter(const httplib::Request& req, httplib::Response& res)
+      : res_(res), socket_(std::make_shared<ConnectionSocket>(req.local_addr, req.local_port, req.remote_addr, req.remote_port)) {}
+
+  void Send(int status, std::string_view content_type, std::string_view body, const HttpHeaders& extra = {}) override {
+    if (sent()) return;
+    status_ = status;
+    SetWhole(res_, status, content_type, body, extra, close_);
+  }
+
+  void Stream(int status, std::string_view content_type, StreamProducer produce, const HttpHeaders& extra = {}) override {
+    if (sent()) return;
+    status_ = status;
+    res_.status = status;
+    for (const auto& [k, v] : extra) res_.set_header(k, v);
+    res_.set_header("Cache-Control", "no-cache");
+    res_.set_header("X-Accel-Buffering", "no");
+    if (close_) res_.set_header("Connection", "close");
+    // Runs on this connection thread after the handler returned, the socket still open.
+    res_.set_chunked_content_provider(
+        std::string(content_type), [produce = std::move(produce), socket = socket_](size_t, httplib::DataSink& sink) {
+          LibraryStreamSink s(sink, *socket);
+          try {
+            produce(s);
+          } catch (const std::exception&) {
+            return false;  // a bug in one stream must not end the server; the client sees a cut stream
+          }
+          if (s.gone()) return false;
+          sink.done();
+          return true;
+        });
+  }
+
+  bool ClientGone() override { return socket_->PeerGone(); }
+  void CloseAfter() { close_ = true; }
+  ConnectionSocket& socket() { return *socket_; }
+
+ private:
+  httplib::Response& res_;
+  std::shared_ptr<ConnectionSocket> socket_;  // shared with the stream producer
+  bool close_ = false;
+};
+
+bool WantsContinue(const httplib::Request& req) {
+  return req.get_header_value("Expect").find("100-continue") != std::string::npos;
+}
+// One request: its body read under the limit, then the handler.
+void Dispatch(const HttpServerOptions& options, const HttpServer::Handler& handler, const httplib::Request& lreq,
+              httplib::Response& res, const httplib::ContentReader* reader) {
+  HttpRequest req;
+  req.method = lreq.method;
+  req.path = lreq.path;
+  req.headers = FromLibrary(lreq.headers);
+  req.remote = lreq.remote_addr;
+  LibraryResponseWriter w(lreq, res);
+  // HTTP/1.0 closes after each response unless it asked otherwise; say so.
+  if (lreq.version == "HTTP/1.0" && lreq.get_header_value("Connection") != "Keep-Alive") w.CloseAfter();
+
+  if (reader != nullptr) {
+    const BodyFraming f = RequestBodyFraming(req.headers);
+    auto refuse_large = [&] {
+      w.CloseAfter();
+      w.Send(413, "application/json",
+             ErrorJson("request body larger than the limit of " + std::to_string(options.max_body) + " bytes"));
+    };
+    if (f.error_status != 0) {
+      w.CloseAfter();
+      return w.Send(f.error_status, "application/json", ErrorJson(f.error));
+    }
+    if (f.kind == BodyFraming::Kind::kLength && f.length > options.max_body) {
+      if (!WantsContinue(lreq)) w.socket().Drain(static_cast<size_t>(std::min<uint64_t>(f.length, kMaxDrainBytes)), kDrainPauseMs);
+      return refuse_large();
+    }
+    if (f.kind != BodyFraming::Kind::kNone) {
+      bool too_large = false;
+      const bool ok = (*reader)([&](const char* data, size_t n) {
+        if (req.body.size() + n > options.max_body) {
+          too_large = true;
+          return false;
+        }
+        req.body.append(data, n);
+        return true;
+      });
+      if (too_large) {
+        w.socket().Drain(kMaxDrainBytes, kChunkedDrainPauseMs);  // its end is unknown: a shorter pause
+        return refuse_large();
+      }
+      if (!ok) {
+        w.CloseAfter();
+        return w.Send(400, "application/json", ErrorJson("incomplete or malformed request body"));
+      }
+    }
+  }
+
+  try {
+    handler(req, w);
+  } catch (const std::exception& e) {
+    // A bug or an allocation failure in one request must not take the server down.
+    w.CloseAfter();
+    if (!w.sent()) w.Send(500, "application/json", ErrorJson(std::string("internal error: ") + e.what()));
+  }
+  if (!w.sent()) w.Send(500, "application/json", ErrorJson("the handler sent no response"));
+}
+
 }  // namespace
 
-// ---------------------------------------------------------------------------------------
-// ResponseWriter
-// ---------------------------------------------------------------------------------------
-
-bool ResponseWriter::WriteAll(std::string_view data) {
-  if (broken_) return false;
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd_, POLLOUT, 0};
-      if (::poll(&p, 1, 30000) <= 0) {
-        broken_ = true;
-        return false;
-      }
-      continue;
-    }
-    if (n <= 0) {
-      broken_ = true;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-std::string ResponseWriter::Head(int status, std::string_view content_type, const HttpHeaders& extra, bool chunked,
-                                 size_t length) {
-  status_ = status;
-  std::string h = "HTTP/1.1 " + std::to_string(status) + " " + StatusReason(status) + "\r\n";
-  if (!content_type.empty()) h += "Content-Type: " + std::string(content_type) + "\r\n";
-  if (chunked) h += "Transfer-Encoding: chunked\r\n";
-  else h += "Content-Length: " + std::to_string(length) + "\r\n";
-  h += keep_alive_ ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-  for (const auto& [k, v] : extra) h += k + ": " + v + "\r\n";
-  h += "\r\n";
-  return h;
-}
-
-void ResponseWriter::Send(int status, std::string_view content_type, std::string_view body, const HttpHeaders& extra) {
-  if (sent_) return;
-  sent_ = true;
-  std::string msg = Head(status, content_type, extra, false, body.size());
-  if (!head_only_) msg.append(body);
-  WriteAll(msg);
-}
-
-bool ResponseWriter::BeginStream(int status, std::string_view content_type, const HttpHeaders& extra) {
-  if (sent_) return false;
-  sent_ = true;
-  streaming_ = true;
-  HttpHeaders h = extra;
-  h.emplace_back("Cache-Control", "no-cache");
-  h.emplace_back("X-Accel-Buffering", "no");
-  return WriteAll(Head(status, content_type, h, true, 0));
-}
-
-bool ResponseWriter::Write(std::string_view data) {
-  if (!streaming_ || data.empty()) return !broken_;
-  char size[32];
-  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  std::string msg = size;
-  msg.append(data);
-  msg += "\r\n";
-  return WriteAll(msg);
-}
-
-void ResponseWriter::End() {
-  if (!streaming_) return;
-  streaming_ = false;
-  WriteAll("0\r\n\r\n");
-}
-
-bool ResponseWriter::ClientGone() {
-  if (broken_) return true;
-  pollfd p{fd_, POLLIN | POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) <= 0) return false;
-  if (p.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) {
-    broken_ = true;
-    return true;
-  }
-  if (p.revents & POLLIN) {
-    char c;
-    const ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      broken_ = true;
-      return true;
-    }
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------------------------------
-// HttpServer
-// ---------------------------------------------------------------------------------------
+struct HttpServer::Impl {
+  httplib::Server lib;
+  std::thread thread;
+};
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)) {}
+    : options_(std::move(options)), handler_(std::move(handler)), impl_(std::make_unique<Impl>()) {
+  httplib::Server& lib = impl_->lib;
+  const size_t threads = static_cast<size_t>(std::max(1, options_.max_connections));
+  lib.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Not the library's default options: SO_REUSEPORT would let a second server share the port.
+  lib.set_socket_options([](int sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
+  lib.set_tcp_nodelay(true);  // accepted sockets inherit it: streamed tokens go out at once
+  lib.set_keep_alive_max_count(1u << 30);
+  lib.set_keep_alive_timeout(std::max(1, options_.idle_timeout_ms / 1000));
+  lib.set_read_timeout(options_.read_timeout_ms / 1000, (options_.read_timeout_ms % 1000) * 1000);
+  lib.set_write_timeout(options_.write_timeout_ms / 1000, (options_.write_timeout_ms % 1000) * 1000);
+  // Bodies are read by Dispatch with its own limit; this only guards the library's paths.
+  lib.set_payload_max_length(options_.max_body);
+
+  // A client that asked to wait before sending gets the go-ahead unless the body is already
+  // known to be refused.
+  lib.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const BodyFraming f = RequestBodyFraming(FromLibrary(req.headers));
+    if (f.error_status != 0) {
+      res.status = f.error_status;
+      return f.error_status;
+    }
+    if (f.kind == BodyFraming::Kind::kLength && f.length > options_.max_body) {
+      res.status = 413;
+      return 413;
+    }
+    return 100;
+  });
+  // Errors the library answers itself (malformed request line or headers, target too long,
+  // refused expectations) get the same JSON error object, and the connection ends.
+  lib.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message;
+    switch (res.status) {
+      case 400: message = "malformed HTTP request"; break;
+      case 404: message = "no such endpoint"; break;
+      case 413: message = "request body larger than the limit of " + std::to_string(options_.max_body) + " bytes"; break;
+      case 414: message = "request target too long"; break;
+      default: message = "HTTP error " + std::to_string(res.status); break;
+    }
+    SetWhole(res, res.status, "application/json", ErrorJson(message), {}, true);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+
+  // Every path goes to the handler, which routes itself (and answers 404/405).
+  auto plain = [this](const httplib::Request& req, httplib::Response& res) { Dispatch(options_, handler_, req, res, nullptr); };
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    Dispatch(options_, handler_, req, res, &reader);
+  };
+  lib.Get(".*", plain);  // and HEAD: the library sends the head only
+  lib.Options(".*", plain);
+  lib.Post(".*", with_body);
+  lib.Put(".*", with_body);
+  lib.Patch(".*", with_body);
+  lib.Delete(".*", with_body);
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Listen() {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(options_.port);
-  const int gai = ::getaddrinfo(options_.host.empty() ? nullptr : options_.host.c_str(), port.c_str(), &hints, &res);
-  if (gai != 0) return Status::Error("cannot resolve " + options_.host + ": " + ::gai_strerror(gai));
-  std::string last_error = "no address";
-  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 128) == 0) {
-      listen_fd_ = fd;
-      sockaddr_storage ss{};
-      socklen_t len = sizeof ss;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-      port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
-                                       : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-      break;
-    }
-    last_error = std::strerror(errno);
-    ::close(fd);
+  httplib::Server& lib = impl_->lib;
+  if (options_.port == 0) {
+    port_ = lib.bind_to_any_port(options_.host);
+    if (port_ > 0) return Status::Ok();
+  } else if (lib.bind_to_port(options_.host, options_.port)) {
+    port_ = options_.port;
+    return Status::Ok();
   }
-  ::freeaddrinfo(res);
-  if (listen_fd_ < 0) return Status::Error("cannot listen on " + options_.host + ":" + port + ": " + last_error);
-  return Status::Ok();
+  port_ = 0;
+  return Status::Error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                       " (address in use, or not an address of this machine)");
 }
+
+void HttpServer::Serve() { impl_->lib.listen_after_bind(); }
 
 Status HttpServer::Start() {
   FW_RETURN_IF_ERROR(Listen());
-  serve_thread_ = std::thread([this] { Serve(); });
+  impl_->thread = std::thread([this] { Serve(); });
+  // stop() only acts on a running server: wait until it runs, so Stop() right after works.
+  for (int i = 0; i < 5000 && !impl_->lib.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return Status::Ok();
 }
 
-void HttpServer::Serve() {
-  while (!stopping_.load()) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    const int r = ::poll(&p, 1, kPollSliceMs);
-    if (r <= 0) continue;
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (ss.ss_family == AF_INET) ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, host, sizeof host);
-    else if (ss.ss_family == AF_INET6) ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, host, sizeof host);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (active_ >= options_.max_connections) {
-        ResponseWriter w(fd, false, false);
-        w.Send(503, "application/json", ErrorJson("too many connections"), {{"Retry-After", "1"}});
-        ::close(fd);
-        continue;
-      }
-      ++active_;
-    }
-    std::thread([this, fd, remote = std::string(host)] { Connection(fd, remote); }).detach();
-  }
-}
-
 void HttpServer::Stop() {
-  if (stopping_.exchange(true)) {
-    if (serve_thread_.joinable()) serve_thread_.join();
-    return;
-  }
-  if (serve_thread_.joinable()) serve_thread_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return active_ == 0; });
-}
-
-void HttpServer::Connection(int fd, std::string remote) {
-  std::string buf;
-  char tmp[16384];
-  // Reads more bytes into buf; false on close, error, stop, or timeout.
-  auto read_more = [&](int timeout_ms) -> bool {
-    int waited = 0;
-    for (;;) {
-      if (stopping_.load()) return false;
-      pollfd p{fd, POLLIN, 0};
-      const int r = ::poll(&p, 1, kPollSliceMs);
-      if (r < 0 && errno != EINTR) return false;
-      if (r <= 0) {
-        waited += kPollSliceMs;
-        if (waited >= timeout_ms) return false;
-        continue;
-      }
-      const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      buf.append(tmp, static_cast<size_t>(n));
-      return true;
-    }
-  };
-  auto error = [&](int status, const std::string& message) {
-    ResponseWriter w(fd, false, false);
-    w.Send(status, "application/json", ErrorJson(message));
-  };
-
-  for (;;) {
-    HttpRequest req;
-    size_t head = 0;
-    ParseError err;
-    ParseResult r;
-    bool first_read = true;
-    while ((r = ParseRequestHead(buf, req, head, err)) == ParseResult::kNeedMore) {
-      if (!read_more(buf.empty() && first_read ? options_.idle_timeout_ms : options_.read_timeout_ms)) goto done;
-      first_read = false;
-    }
-    if (r == ParseResult::kError) {
-      error(err.status, err.message);
-      break;
-    }
-    {
-      BodyFraming framing;
-      if (!RequestFraming(req.headers, framing, err)) {
-        error(err.status, err.message);
-        break;
-      }
-      buf.erase(0, head);
-      // A client that asked to wait (curl does for large bodies) gets the go-ahead, unless
-      // the body is already known to be too large.
-      const bool too_large = framing.kind == BodyFraming::Kind::kLength && framing.length > options_.max_body;
-      const bool expects_continue = req.Header("expect").find("100-continue") != std::string_view::npos;
-      if (!too_large && framing.kind != BodyFraming::Kind::kNone && buf.empty() && expects_continue) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        (void)::send(fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
-      }
-      if (framing.kind == BodyFraming::Kind::kLength) {
-        if (framing.length > options_.max_body) {
-          // Read and drop the body (up to 64 MiB) so the client gets to read the 413.
-          uint64_t left = framing.length, drained = 0;
-          for (; !expects_continue;) {
-            const uint64_t take = std::min<uint64_t>(left, buf.size());
-            left -= take;
-            drained += take;
-            buf.clear();
-            if (left == 0 || drained >= (64ull << 20) || !read_more(2000)) break;
-          }
-          error(413, "request body larger than the limit of " + std::to_string(options_.max_body) + " bytes");
-          break;
-        }
-        while (buf.size() < framing.length)
-          if (!read_more(options_.read_timeout_ms)) goto done;
-        req.body = buf.substr(0, framing.length);
-        buf.erase(0, framing.length);
-      } else if (framing.kind == BodyFraming::Kind::kChunked) {
-        size_t consumed = 0;
-        for (;;) {
-          r = DecodeChunked(buf, req.body, consumed, options_.max_body, err);
-          if (r != ParseResult::kNeedMore) break;
-          if (!read_more(options_.read_timeout_ms)) goto done;
-        }
-        if (r == ParseResult::kError) {
-          error(err.status, err.message);
-          break;
-        }
-        buf.erase(0, consumed);
-      }
-      std::string_view conn = req.Header("connection");
-      bool keep_alive = req.version_minor == 1;
-      if (conn.find("close") != std::string_view::npos || conn.find("Close") != std::string_view::npos) keep_alive = false;
-      if (conn.find("keep-alive") != std::string_view::npos) keep_alive = true;
-      if (stopping_.load()) keep_alive = false;
-      req.remote = remote;
-      ResponseWriter w(fd, keep_alive, req.method == "HEAD");
-      try {
-        handler_(req, w);
-      } catch (const std::exception& e) {
-        // A bug or an allocation failure in one request must not take the server down.
-        if (!w.sent()) w.Send(500, "application/json", ErrorJson(std::string("internal error: ") + e.what()));
-        w.CloseAfter();
-      }
-      if (!w.sent()) w.Send(500, "application/json", ErrorJson("the handler sent no response"));
-      w.End();
-      if (!w.keep_alive()) break;
-    }
-  }
-done:
-  ::shutdown(fd, SHUT_RDWR);
-  ::close(fd);
-  std::lock_guard<std::mutex> lock(mu_);
-  --active_;
-  cv_.notify_all();
+  const bool running = impl_->lib.is_running();
+  impl_->lib.stop();  // closes the listener; Serve() returns once every connection thread ended
+  if (running && port_ > 0) ShutdownServerConnections(port_);  // idle keep-alive ones end now
+  if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 }  // namespace fw::server

@@ -1,55 +1,51 @@
-// A small HTTP/1.1 server over POSIX sockets: one thread per connection (bounded), keep-alive,
-// Content-Length and chunked request bodies, chunked streaming responses, and detection of
-// clients that went away (so a generation can be cancelled within one engine step).
+// The HTTP/1.1 server under the API handlers, on cpp-httplib: a bounded pool of connection
+// threads, keep-alive, Content-Length and chunked request bodies (limited: 413), chunked
+// streaming responses, and detection of clients that went away (so a generation is
+// cancelled within one engine step). Handlers see only HttpRequest and ResponseWriter;
+// httplib stays inside http_server.cc.
 //
-// Thread-safety: the handler runs on connection threads, several at once. Stop() may be called
-// from any thread; it closes the listener, wakes idle connections and waits for every handler
-// to return.
+// Thread-safety: the handler runs on connection threads, several at once. Stop() may be
+// called from any thread; it closes the listener and waits for every connection to end.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <cstdint>
+#include <cstddef>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "base/status.h"
 #include "server/http_message.h"
 
 namespace fw::server {
 
-// Writes one response, either whole (Send) or streamed (BeginStream, Write..., End).
-class ResponseWriter {
+// Something that can tell whether the client of a request hung up. Cheap; never blocks long.
+class ClientWatch {
  public:
-  ResponseWriter(int fd, bool keep_alive, bool head_only) : fd_(fd), keep_alive_(keep_alive), head_only_(head_only) {}
+  virtual ~ClientWatch() = default;
+  virtual bool ClientGone() = 0;
+};
 
-  void Send(int status, std::string_view content_type, std::string_view body, const HttpHeaders& extra = {});
-  // Chunked transfer coding. False when the client is gone.
-  bool BeginStream(int status, std::string_view content_type, const HttpHeaders& extra = {});
-  bool Write(std::string_view data);
-  void End();
-  // True when the peer closed its side or the connection broke (cheap poll; no blocking).
-  bool ClientGone();
+// The body of a streamed response, written piece by piece (chunked transfer coding).
+class StreamSink : public ClientWatch {
+ public:
+  // False when the client is gone (the producer should stop).
+  virtual bool Write(std::string_view data) = 0;
+};
 
-  bool sent() const { return sent_; }
-  bool keep_alive() const { return keep_alive_ && !broken_; }
+// Runs after the handler returned, on the same connection thread, once the status line and
+// headers are out. Owns (by capture) everything it needs.
+using StreamProducer = std::function<void(StreamSink&)>;
+
+// One response per request: whole (Send) or streamed (Stream). A second call is ignored.
+class ResponseWriter : public ClientWatch {
+ public:
+  virtual void Send(int status, std::string_view content_type, std::string_view body, const HttpHeaders& extra = {}) = 0;
+  virtual void Stream(int status, std::string_view content_type, StreamProducer produce, const HttpHeaders& extra = {}) = 0;
+  bool sent() const { return status_ != 0; }
   int status() const { return status_; }
-  // The server will close the connection after this response.
-  void CloseAfter() { keep_alive_ = false; }
 
- private:
-  bool WriteAll(std::string_view data);
-  std::string Head(int status, std::string_view content_type, const HttpHeaders& extra, bool chunked, size_t length);
-
-  int fd_;
-  bool keep_alive_;
-  bool head_only_;
-  bool sent_ = false;
-  bool streaming_ = false;
-  bool broken_ = false;
+ protected:
   int status_ = 0;
 };
 
@@ -57,9 +53,10 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 11434;              // 0: any free port (see HttpServer::port())
   size_t max_body = 16 << 20;    // bytes; larger bodies get 413
-  int max_connections = 256;     // beyond: 503 and close
+  int max_connections = 256;     // connection threads; further connections wait for one
   int idle_timeout_ms = 30000;   // keep-alive connections idle this long are closed
-  int read_timeout_ms = 30000;   // a started request must arrive within this
+  int read_timeout_ms = 30000;   // each read of a started request must complete within this
+  int write_timeout_ms = 30000;  // a client that reads nothing this long is dropped
 };
 
 class HttpServer {
@@ -75,23 +72,17 @@ class HttpServer {
   Status Listen();
   // Accepts connections until Stop(). Runs on the calling thread.
   void Serve();
-  // Listen() + Serve() on a background thread.
+  // Listen() + Serve() on a background thread; returns once connections are accepted.
   Status Start();
   void Stop();
   int port() const { return port_; }
 
  private:
-  void Connection(int fd, std::string remote);
-
+  struct Impl;
   HttpServerOptions options_;
   Handler handler_;
-  int listen_fd_ = -1;
+  std::unique_ptr<Impl> impl_;
   int port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread serve_thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int active_ = 0;  // connection threads alive, guarded by mu_
 };
 
 }  // namespace fw::server

@@ -35,25 +35,25 @@ void AddDurations(json& j, const GenerationOutcome& o, int64_t total_ns, int64_t
   j["eval_duration"] = o.usage.generation_ns;
 }
 
-bool WriteLine(ResponseWriter& w, const json& j) { return w.Write(Dump(j) + "\n"); }
+bool WriteLine(StreamSink& s, const json& j) { return s.Write(Dump(j) + "\n"); }
 
 }  // namespace
 
-// Shared by /api/generate and /api/chat: `make_chunk(text, done)` builds one NDJSON object.
+// Shared by /api/generate and /api/chat: `make_chunk(text, done)` builds one NDJSON object
+// (it owns what it prints: a streamed response calls it after the handler returned).
 namespace {
-void RunOllama(ModelRegistry& reg, ResponseWriter& w, ModelLease& lease, const GenerationParams& gen,
+void RunOllama(ResponseWriter& w, const std::shared_ptr<ModelLease>& lease, const GenerationParams& gen,
                std::vector<int32_t> prompt, std::chrono::steady_clock::time_point t0, int64_t load_ns,
                const std::function<json(const std::string&, bool)>& make_chunk, bool with_context,
                const std::function<void(const ApiError&)>& send_error) {
-  (void)reg;
-  LoadedModel& m = *lease.m;
+  LoadedModel& m = *lease->m;
   const std::vector<int32_t> prompt_ids = prompt;
   engine::SubmitResult sub = m.engine->Submit(ToEngine(gen, std::move(prompt)));
   if (sub.code != engine::SubmitResult::Code::kOk) {
     ApiError e = SubmitError(sub);
     return send_error(e);
   }
-  auto final_chunk = [&](const GenerationOutcome& o, const std::string& text) {
+  auto final_chunk = [make_chunk, with_context, prompt_ids, t0, load_ns](const GenerationOutcome& o, const std::string& text) {
     json j = make_chunk(text, true);
     j["done_reason"] = DoneReason(o.finish);
     if (with_context) {
@@ -65,17 +65,20 @@ void RunOllama(ModelRegistry& reg, ResponseWriter& w, ModelLease& lease, const G
     return j;
   };
   if (gen.stream) {
-    if (!w.BeginStream(200, "application/x-ndjson")) return sub.stream->Cancel();
-    GenerationOutcome o = FollowStream(*sub.stream, w, [&](const engine::GenerationEvent& e) {
-      if (e.kind != engine::GenerationEvent::Kind::kToken || e.text.empty()) return true;
-      return WriteLine(w, make_chunk(e.text, false));
+    // Runs after the handler returned: owns the lease, the stream and what it prints.
+    auto pending = std::make_shared<PendingStream>(sub.stream);
+    w.Stream(200, "application/x-ndjson", [lease, pending, make_chunk, final_chunk](StreamSink& s) {
+      GenerationOutcome o = FollowStream(*pending->stream, s, [&](const engine::GenerationEvent& e) {
+        if (e.kind != engine::GenerationEvent::Kind::kToken || e.text.empty()) return true;
+        return WriteLine(s, make_chunk(e.text, false));
+      });
+      if (o.client_gone) return;
+      if (o.finish == engine::FinishReason::kError) {
+        WriteLine(s, json{{"error", o.error}});
+        return;
+      }
+      WriteLine(s, final_chunk(o, ""));
     });
-    if (o.client_gone) return;
-    if (o.finish == engine::FinishReason::kError) {
-      WriteLine(w, json{{"error", o.error}});
-      return;
-    }
-    WriteLine(w, final_chunk(o, ""));
     return;
   }
   GenerationOutcome o = FollowStream(*sub.stream, w);
@@ -91,12 +94,12 @@ void Server::Generate(const HttpRequest& req, ResponseWriter& w) {
   ApiError err;
   if (!ParseOllamaGenerateRequest(req.body, r, err)) return SendError(w, false, err);
   if (!r.suffix.empty()) return SendError(w, false, ApiError{400, "'suffix' (fill-in-the-middle) is not supported", "invalid_request_error", "suffix", ""});
-  ModelLease lease{registry_, registry_.Acquire(r.gen.model, err), r.gen.keep_alive_s};
-  if (!lease.m) return SendError(w, false, err);
+  auto lease = std::make_shared<ModelLease>(registry_, registry_.Acquire(r.gen.model, err), r.gen.keep_alive_s);
+  if (!lease->m) return SendError(w, false, err);
   const int64_t load_ns = NsSince(t0);
-  LoadedModel& m = *lease.m;
-  auto chunk = [&](const std::string& text, bool done) {
-    return json{{"model", r.gen.model}, {"created_at", Rfc3339Now()}, {"response", text}, {"done", done}};
+  LoadedModel& m = *lease->m;
+  auto chunk = [model = r.gen.model](const std::string& text, bool done) {
+    return json{{"model", model}, {"created_at", Rfc3339Now()}, {"response", text}, {"done", done}};
   };
   if (r.prompt.empty() && r.context.empty() && r.system.empty()) {
     json j = chunk("", true);
@@ -117,7 +120,7 @@ void Server::Generate(const HttpRequest& req, ResponseWriter& w) {
     if (!r.context.empty() && !ids.empty() && ids[0] == m.tokenizer->bos_id()) ids.erase(ids.begin());
   }
   if (!r.context.empty()) ids.insert(ids.begin(), r.context.begin(), r.context.end());
-  RunOllama(registry_, w, lease, r.gen, std::move(ids), t0, load_ns, chunk, true,
+  RunOllama(w, lease, r.gen, std::move(ids), t0, load_ns, chunk, true,
             [&](const ApiError& e) { SendError(w, false, e, e.status == 503 ? HttpHeaders{{"Retry-After", "1"}} : HttpHeaders{}); });
 }
 
@@ -126,11 +129,11 @@ void Server::Chat(const HttpRequest& req, ResponseWriter& w) {
   OllamaChatRequest r;
   ApiError err;
   if (!ParseOllamaChatRequest(req.body, r, err)) return SendError(w, false, err);
-  ModelLease lease{registry_, registry_.Acquire(r.gen.model, err), r.gen.keep_alive_s};
-  if (!lease.m) return SendError(w, false, err);
+  auto lease = std::make_shared<ModelLease>(registry_, registry_.Acquire(r.gen.model, err), r.gen.keep_alive_s);
+  if (!lease->m) return SendError(w, false, err);
   const int64_t load_ns = NsSince(t0);
-  auto chunk = [&](const std::string& text, bool done) {
-    return json{{"model", r.gen.model},
+  auto chunk = [model = r.gen.model](const std::string& text, bool done) {
+    return json{{"model", model},
                 {"created_at", Rfc3339Now()},
                 {"message", {{"role", "assistant"}, {"content", text}}},
                 {"done", done}};
@@ -141,9 +144,9 @@ void Server::Chat(const HttpRequest& req, ResponseWriter& w) {
     w.Send(200, "application/json", Dump(j));
     return;
   }
-  auto p = lease.m->ChatPrompt(r.messages, r.tools);
+  auto p = lease->m->ChatPrompt(r.messages, r.tools);
   if (!p.ok()) return SendError(w, false, ApiError{400, p.message(), "invalid_request_error", "messages", ""});
-  RunOllama(registry_, w, lease, r.gen, std::move(p).value(), t0, load_ns, chunk, false,
+  RunOllama(w, lease, r.gen, std::move(p).value(), t0, load_ns, chunk, false,
             [&](const ApiError& e) { SendError(w, false, e, e.status == 503 ? HttpHeaders{{"Retry-After", "1"}} : HttpHeaders{}); });
 }
 

@@ -75,7 +75,7 @@ struct LegacyLogprobs {
   }
 };
 
-bool WriteSse(ResponseWriter& w, const json& j) { return w.Write("data: " + Dump(j) + "\n\n"); }
+bool WriteSse(StreamSink& s, const json& j) { return s.Write("data: " + Dump(j) + "\n\n"); }
 
 }  // namespace
 
@@ -83,9 +83,9 @@ void Server::ChatCompletions(const HttpRequest& req, ResponseWriter& w) {
   ChatCompletionRequest r;
   ApiError err;
   if (!ParseChatCompletionRequest(req.body, r, err)) return SendError(w, true, err);
-  ModelLease lease{registry_, registry_.Acquire(r.gen.model, err)};
-  if (!lease.m) return SendError(w, true, err);
-  LoadedModel& m = *lease.m;
+  auto lease = std::make_shared<ModelLease>(registry_, registry_.Acquire(r.gen.model, err));
+  if (!lease->m) return SendError(w, true, err);
+  LoadedModel& m = *lease->m;
   auto prompt = m.ChatPrompt(r.messages, r.tools);
   if (!prompt.ok()) return SendError(w, true, ApiError{400, prompt.message(), "invalid_request_error", "messages", ""});
   engine::SubmitResult sub = m.engine->Submit(ToEngine(r.gen, std::move(prompt).value()));
@@ -93,33 +93,38 @@ void Server::ChatCompletions(const HttpRequest& req, ResponseWriter& w) {
   const std::string id = RandomId("chatcmpl-");
   const int64_t created = UnixSeconds();
   const Tokenizer& tok = *m.tokenizer;
-  auto chunk = [&](json delta, json finish, json logprobs) {
+  auto chunk = [id, created, model = r.gen.model](json delta, json finish, json logprobs) {
     return json{{"id", id},
                 {"object", "chat.completion.chunk"},
                 {"created", created},
-                {"model", r.gen.model},
+                {"model", model},
                 {"system_fingerprint", "fp_flywheel"},
                 {"choices", json::array({{{"index", 0}, {"delta", delta}, {"logprobs", logprobs}, {"finish_reason", finish}}})}};
   };
   if (r.gen.stream) {
-    if (!w.BeginStream(200, "text/event-stream")) return sub.stream->Cancel();
-    if (!WriteSse(w, chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr))) return sub.stream->Cancel();
-    GenerationOutcome o = FollowStream(*sub.stream, w, [&](const engine::GenerationEvent& e) {
-      if (e.kind != engine::GenerationEvent::Kind::kToken) return true;
-      if (e.text.empty() && (r.gen.logprobs < 0 || e.logprobs.empty())) return true;
-      return WriteSse(w, chunk({{"content", e.text}}, nullptr, r.gen.logprobs >= 0 ? ChatLogprobs(tok, e.logprobs) : json(nullptr)));
-    });
-    if (o.client_gone) return;
-    if (o.finish == engine::FinishReason::kError) {
-      WriteSse(w, {{"error", {{"message", o.error}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}});
-    } else {
-      WriteSse(w, chunk(json::object(), FinishName(o.finish), nullptr));
-      if (r.include_usage) {
-        WriteSse(w, {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", r.gen.model},
-                     {"system_fingerprint", "fp_flywheel"}, {"choices", json::array()}, {"usage", UsageJson(o.usage)}});
+    // Runs after this handler returned: owns the lease, the stream and what it prints.
+    auto pending = std::make_shared<PendingStream>(sub.stream);
+    w.Stream(200, "text/event-stream", [lease, pending, chunk, id, created, model = r.gen.model, logprobs = r.gen.logprobs,
+                                        include_usage = r.include_usage](StreamSink& s) {
+      const Tokenizer& tok = *lease->m->tokenizer;
+      if (!WriteSse(s, chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr))) return;
+      GenerationOutcome o = FollowStream(*pending->stream, s, [&](const engine::GenerationEvent& e) {
+        if (e.kind != engine::GenerationEvent::Kind::kToken) return true;
+        if (e.text.empty() && (logprobs < 0 || e.logprobs.empty())) return true;
+        return WriteSse(s, chunk({{"content", e.text}}, nullptr, logprobs >= 0 ? ChatLogprobs(tok, e.logprobs) : json(nullptr)));
+      });
+      if (o.client_gone) return;
+      if (o.finish == engine::FinishReason::kError) {
+        WriteSse(s, {{"error", {{"message", o.error}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}});
+      } else {
+        WriteSse(s, chunk(json::object(), FinishName(o.finish), nullptr));
+        if (include_usage) {
+          WriteSse(s, {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+                       {"system_fingerprint", "fp_flywheel"}, {"choices", json::array()}, {"usage", UsageJson(o.usage)}});
+        }
       }
-    }
-    w.Write("data: [DONE]\n\n");
+      s.Write("data: [DONE]\n\n");
+    });
     return;
   }
   GenerationOutcome o = FollowStream(*sub.stream, w);
@@ -145,9 +150,9 @@ void Server::Completions(const HttpRequest& req, ResponseWriter& w) {
   if (!ParseCompletionRequest(req.body, r, err)) return SendError(w, true, err);
   if (r.gen.stream && r.prompts.size() != 1)
     return SendError(w, true, ApiError{400, "streaming supports a single prompt", "invalid_request_error", "prompt", ""});
-  ModelLease lease{registry_, registry_.Acquire(r.gen.model, err)};
-  if (!lease.m) return SendError(w, true, err);
-  LoadedModel& m = *lease.m;
+  auto lease = std::make_shared<ModelLease>(registry_, registry_.Acquire(r.gen.model, err));
+  if (!lease->m) return SendError(w, true, err);
+  LoadedModel& m = *lease->m;
   const Tokenizer& tok = *m.tokenizer;
   const bool want_lp = r.gen.logprobs >= 0;
   struct Item {
@@ -175,46 +180,49 @@ void Server::Completions(const HttpRequest& req, ResponseWriter& w) {
   }
   const std::string id = RandomId("cmpl-");
   const int64_t created = UnixSeconds();
-  auto envelope = [&](json choices) {
-    return json{{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", r.gen.model},
+  auto envelope = [id, created, model = r.gen.model](json choices) {
+    return json{{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
                 {"system_fingerprint", "fp_flywheel"}, {"choices", choices}};
   };
   if (r.gen.stream) {
-    Item& it = items[0];
-    if (!w.BeginStream(200, "text/event-stream")) return it.stream->Cancel();
-    LegacyLogprobs lp;
-    bool echoed = false;
-    auto echo_prompt = [&]() -> bool {
-      if (!r.echo || echoed) return true;
-      echoed = true;
-      json logprobs = nullptr;
-      return WriteSse(w, envelope(json::array({{{"text", it.prompt_text}, {"index", 0}, {"logprobs", logprobs}, {"finish_reason", nullptr}}})));
-    };
-    GenerationOutcome o = FollowStream(*it.stream, w, [&](const engine::GenerationEvent& e) {
-      if (e.kind == engine::GenerationEvent::Kind::kPromptLogprobs) return true;
-      if (!echo_prompt()) return false;
-      if (e.text.empty() && (!want_lp || e.logprobs.empty())) return true;
-      json logprobs = nullptr;
-      if (want_lp) {
-        LegacyLogprobs one;
-        for (const auto& l : e.logprobs) one.Add(tok, l.token, &l);
-        logprobs = one.ToJson();
+    // Runs after this handler returned: owns the lease, the stream and what it prints.
+    auto pending = std::make_shared<PendingStream>(items[0].stream);
+    w.Stream(200, "text/event-stream", [lease, pending, envelope, want_lp, echo = r.echo, include_usage = r.include_usage,
+                                        prompt_text = items[0].prompt_text](StreamSink& s) {
+      const Tokenizer& tok = *lease->m->tokenizer;
+      bool echoed = false;
+      auto echo_prompt = [&]() -> bool {
+        if (!echo || echoed) return true;
+        echoed = true;
+        json logprobs = nullptr;
+        return WriteSse(s, envelope(json::array({{{"text", prompt_text}, {"index", 0}, {"logprobs", logprobs}, {"finish_reason", nullptr}}})));
+      };
+      GenerationOutcome o = FollowStream(*pending->stream, s, [&](const engine::GenerationEvent& e) {
+        if (e.kind == engine::GenerationEvent::Kind::kPromptLogprobs) return true;
+        if (!echo_prompt()) return false;
+        if (e.text.empty() && (!want_lp || e.logprobs.empty())) return true;
+        json logprobs = nullptr;
+        if (want_lp) {
+          LegacyLogprobs one;
+          for (const auto& l : e.logprobs) one.Add(tok, l.token, &l);
+          logprobs = one.ToJson();
+        }
+        return WriteSse(s, envelope(json::array({{{"text", e.text}, {"index", 0}, {"logprobs", logprobs}, {"finish_reason", nullptr}}})));
+      });
+      if (o.client_gone) return;
+      echo_prompt();
+      if (o.finish == engine::FinishReason::kError) {
+        WriteSse(s, {{"error", {{"message", o.error}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}});
+      } else {
+        WriteSse(s, envelope(json::array({{{"text", ""}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", FinishName(o.finish)}}})));
+        if (include_usage) {
+          json u = envelope(json::array());
+          u["usage"] = UsageJson(o.usage);
+          WriteSse(s, u);
+        }
       }
-      return WriteSse(w, envelope(json::array({{{"text", e.text}, {"index", 0}, {"logprobs", logprobs}, {"finish_reason", nullptr}}})));
+      s.Write("data: [DONE]\n\n");
     });
-    if (o.client_gone) return;
-    echo_prompt();
-    if (o.finish == engine::FinishReason::kError) {
-      WriteSse(w, {{"error", {{"message", o.error}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}});
-    } else {
-      WriteSse(w, envelope(json::array({{{"text", ""}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", FinishName(o.finish)}}})));
-      if (r.include_usage) {
-        json u = envelope(json::array());
-        u["usage"] = UsageJson(o.usage);
-        WriteSse(w, u);
-      }
-    }
-    w.Write("data: [DONE]\n\n");
     return;
   }
   json choices = json::array();
@@ -286,7 +294,7 @@ void Server::Embeddings(const HttpRequest& req, ResponseWriter& w, bool openai, 
   const bool ok = openai ? ParseEmbeddingRequest(req.body, r, err) : ParseOllamaEmbedRequest(req.body, r, err, legacy);
   if (!ok) return SendError(w, openai, err);
   const auto t0 = std::chrono::steady_clock::now();
-  ModelLease lease{registry_, registry_.Acquire(r.model, err), r.keep_alive_s};
+  ModelLease lease(registry_, registry_.Acquire(r.model, err), r.keep_alive_s);
   if (!lease.m) return SendError(w, openai, err);
   LoadedModel& m = *lease.m;
   const int32_t ctx = m.engine->options().ctx;

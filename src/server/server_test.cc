@@ -246,11 +246,18 @@ TEST(Server, RawHttpEdgeCases) {
   TestServer s(Options(dir));
   // Malformed request line.
   EXPECT_NE(RawExchange(s.port(), "BLAH\r\n\r\n").find("HTTP/1.1 400"), std::string::npos);
-  // Keep-alive: two requests on one connection, then close.
-  const std::string two = RawExchange(s.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(two.find("HTTP/1.1 200"), 0u) << two;
-  EXPECT_NE(two.find("HTTP/1.1 200", 10), std::string::npos) << two;
-  EXPECT_NE(two.find("\"version\""), std::string::npos);
+  // Keep-alive: two requests, one after the other, on one connection, then close.
+  {
+    testing::RawConnection conn(s.port());
+    ASSERT_TRUE(conn.connected());
+    ASSERT_TRUE(conn.Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(conn.ReadUntil("{\"status\":\"ok\"}")) << conn.received();
+    EXPECT_EQ(conn.received().find("HTTP/1.1 200"), 0u) << conn.received();
+    ASSERT_TRUE(conn.Send("GET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    EXPECT_FALSE(conn.ReadUntil("never sent"));  // the server closes after the second answer
+    EXPECT_NE(conn.received().find("HTTP/1.1 200", 10), std::string::npos) << conn.received();
+    EXPECT_NE(conn.received().find("\"version\""), std::string::npos);
+  }
   // Chunked request body.
   const std::string body = R"({"model":"stories260K","prompt":"Once","max_tokens":2,"temperature":0})";
   char size[16];
@@ -261,8 +268,46 @@ TEST(Server, RawHttpEdgeCases) {
   // Oversized declared body: 413 without reading it all.
   const std::string big = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n{", 8000);
   EXPECT_NE(big.find("HTTP/1.1 413"), std::string::npos) << big;
+  // Chunked body over the limit (64 KiB here): 413 as well.
+  const std::string piece(40 * 1024, ' ');
+  const std::string big_chunked = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\na000\r\n" +
+                                                             piece + "\r\na000\r\n" + piece + "\r\n0\r\n\r\n");
+  EXPECT_EQ(big_chunked.find("HTTP/1.1 413"), 0u) << big_chunked.substr(0, 200);
+  EXPECT_NE(big_chunked.find("\"message\":\"request body larger than the limit of 65536 bytes\""), std::string::npos);
   // HTTP/1.0 closes after the response.
   EXPECT_NE(RawExchange(s.port(), "GET /health HTTP/1.0\r\n\r\n").find("Connection: close"), std::string::npos);
+  // HEAD: the head of the GET answer, no body.
+  const std::string head = RawExchange(s.port(), "HEAD /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(head.find("HTTP/1.1 200"), 0u) << head;
+  EXPECT_NE(head.find("Content-Length: 15\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("{\"status\""), std::string::npos) << head;
+  // A long target is routed like any other (404 JSON), a too long one refused (414).
+  const std::string long_path = RawExchange(s.port(), "GET /" + std::string(7000, 'a') + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(long_path.find("HTTP/1.1 404"), 0u) << long_path.substr(0, 200);
+  EXPECT_NE(RawExchange(s.port(), "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n").find("HTTP/1.1 414"), std::string::npos);
+}
+
+TEST(Server, BodyFramingErrorsAreRefusedBeforeTheBodyIsRead) {
+  REQUIRE_STORIES();
+  TempModelsDir dir({"stories260K"});
+  TestServer s(Options(dir));
+  struct Case {
+    const char* headers;
+    const char* status;
+  };
+  const Case cases[] = {
+      {"Content-Length: 2\r\nContent-Length: 3\r\n", "HTTP/1.1 400"},
+      {"Content-Length: 2x\r\n", "HTTP/1.1 400"},
+      {"Content-Length: -2\r\n", "HTTP/1.1 400"},
+      {"Transfer-Encoding: gzip\r\n", "HTTP/1.1 501"},
+      {"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", "HTTP/1.1 400"},
+  };
+  for (const Case& c : cases) {
+    const std::string r = RawExchange(s.port(), std::string("POST /v1/completions HTTP/1.1\r\nHost: x\r\n") + c.headers + "\r\n{}");
+    EXPECT_EQ(r.find(c.status), 0u) << c.headers << " -> " << r;
+    EXPECT_NE(r.find("{\"error\":{"), std::string::npos) << r;
+  }
+  EXPECT_EQ(s.client().Get("/health")->status, 200);
 }
 
 TEST(Server, ExpectContinueGetsTheGoAhead) {
@@ -352,6 +397,30 @@ TEST(Server, ClientDisconnectCancelsTheSequence) {
   EXPECT_EQ(chunks, 3);
   auto loaded = s.server->registry().Loaded();
   ASSERT_EQ(loaded.size(), 1u);
+  for (int i = 0; i < 200 && loaded[0]->engine->Stats().running > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const engine::EngineStats st = loaded[0]->engine->Stats();
+  EXPECT_EQ(st.running, 0);
+  EXPECT_LT(st.generation_tokens_total, 1900u);
+  EXPECT_EQ(st.kv_usage, 0.0);
+}
+
+TEST(Server, ClientDisconnectCancelsANonStreamedRequest) {
+  REQUIRE_STORIES();
+  TempModelsDir dir({"stories260K"});
+  ServerOptions o = Options(dir);
+  o.models.engine.ctx = 2000;
+  TestServer s(o);
+  auto c = s.client();
+  ASSERT_EQ(c.Post("/api/generate", R"({"model":"stories260K"})")->status, 200);  // load first
+  auto loaded = s.server->registry().Loaded();
+  ASSERT_EQ(loaded.size(), 1u);
+  const std::string body = R"({"model":"stories260K","prompt":"Once","max_tokens":1900,"temperature":0,"ignore_eos":true})";
+  {
+    testing::RawConnection conn(s.port());
+    ASSERT_TRUE(conn.Send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+    for (int i = 0; i < 500 && loaded[0]->engine->Stats().running == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ASSERT_EQ(loaded[0]->engine->Stats().running, 1);
+  }  // hangs up while it generates
   for (int i = 0; i < 200 && loaded[0]->engine->Stats().running > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const engine::EngineStats st = loaded[0]->engine->Stats();
   EXPECT_EQ(st.running, 0);
