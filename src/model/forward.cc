@@ -1,6 +1,7 @@
 #include "model/forward.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -258,17 +259,26 @@ void ForwardPass::Attention(int32_t layer, const runtime::Batch& batch, int32_t 
               static_cast<size_t>(hp_.gqa_group()) * limits_.max_ctx, 2 * static_cast<size_t>(limits_.max_ctx),
               begin, layer, hp_.n_head_kv, hp_.gqa_group(), hp_.head_dim_k, hp_.q_dim(), limits_.max_ctx,
               kv.layout().type == runtime::KvType::kF16, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim_k))};
-  const int32_t items = n * hp_.n_head_kv;
-  const AttnJob* jp = &job;
-  auto work = [jp, items](int ti, int nt) {
-    float* scores = jp->scores + static_cast<size_t>(ti) * jp->scores_stride;
-    const void** rows = jp->rows + static_cast<size_t>(ti) * jp->rows_stride;
-    for (int32_t it = ti; it < items; it += nt) AttendGroupOf(*jp, it, scores, rows);
+  // Threads claim (token, KV head) items from a counter, so a thread the OS has not
+  // scheduled yet holds nobody up (RunDynamic: whoever runs finishes the rest). Each thread
+  // index has its own scores / row-pointer scratch.
+  struct Claim {
+    const AttnJob* job;
+    int32_t items;
+    std::atomic<int32_t> next{0};
+  } claim{&job, n * hp_.n_head_kv};
+  auto work = [](void* ctx, int ti, int /*nt*/) {
+    auto& c = *static_cast<Claim*>(ctx);
+    float* scores = c.job->scores + static_cast<size_t>(ti) * c.job->scores_stride;
+    const void** rows = c.job->rows + static_cast<size_t>(ti) * c.job->rows_stride;
+    for (int32_t it = c.next.fetch_add(1, std::memory_order_relaxed); it < c.items;
+         it = c.next.fetch_add(1, std::memory_order_relaxed))
+      AttendGroupOf(*c.job, it, scores, rows);
   };
   if (pool == nullptr) {
-    work(0, 1);
+    work(&claim, 0, 1);
   } else {
-    pool->Run(work);
+    pool->RunDynamic(work, &claim);
   }
 }
 
