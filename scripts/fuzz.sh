@@ -17,6 +17,18 @@ seed() {  # seed NAME FILES...: copies up to 64 KiB of each file as a seed
 seed gguf_reader_fuzz "$DATA"/models/*.gguf "$DATA"/vocab/*.gguf
 seed tokenizer_fuzz "$DATA"/reference/tokenize/*.txt "$DATA"/vocab/*.inp
 seed chat_template_fuzz
+# server_request_fuzz: the first byte picks the parser (see fuzz/server_request_fuzz.cc).
+server_seeds="$CORPUS_ROOT/server_request_fuzz"
+mkdir -p "$server_seeds"
+printf '\000{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"logprobs":true,"top_logprobs":2,"stop":["a"]}' > "$server_seeds/chat"
+printf '\001{"model":"m","prompt":[1,2,3],"max_tokens":4,"echo":true,"logprobs":1}' > "$server_seeds/completion"
+printf '\002{"model":"m","input":["a","b"],"encoding_format":"base64"}' > "$server_seeds/embedding"
+printf '\003{"model":"m","prompt":"p","raw":true,"context":[1,2],"format":"json","options":{"num_predict":3,"stop":"x"},"keep_alive":"5m"}' > "$server_seeds/generate"
+printf '\004{"model":"m","messages":[{"role":"user","content":"x"}],"options":{"temperature":0}}' > "$server_seeds/ollama_chat"
+printf '\005{"model":"m","input":"x","truncate":false,"source":"a","destination":"b"}' > "$server_seeds/ollama_embed"
+printf '\006Content-Length: 12\nTransfer-Encoding: chunked\ncontent-length: 12' > "$server_seeds/framing"
+printf '\007http://[::1]:8080/v1' > "$server_seeds/url"
+printf '\010{"keep_alive":"1h30m"}' > "$server_seeds/keep_alive"
 if [ -f "$DATA/reference/templates/chat-templates.json" ]; then
   python3 - "$DATA/reference/templates/chat-templates.json" "$CORPUS_ROOT/chat_template_fuzz" <<'PY' || true
 import json, sys, os
