@@ -465,10 +465,14 @@ float HorizontalSum8(const float* a) {
   return (s0 + s2) + (s1 + s3);
 }
 
-float GgmlDotQ4K(const uint8_t* row, int64_t cols, const QuantizedRow& x) {
-  float acc[8] = {}, acc_m[4] = {};
+// Q4_K (q5 false) or Q5_K (q5 true: 32 high bits qh before qs; ggml sums the Q5_K mins into a
+// scalar, contracted to an fma as GCC builds it with FMA enabled).
+float GgmlDotQ45K(const uint8_t* row, int64_t cols, const QuantizedRow& x, bool q5) {
+  float acc[8] = {}, acc_m[4] = {}, summs = 0.0f;
   for (int64_t b = 0; b < cols / 256; ++b) {
-    const uint8_t* blk = row + b * 144;
+    const uint8_t* blk = row + b * (q5 ? 176 : 144);
+    const uint8_t* qh = blk + 16;
+    const uint8_t* qs = blk + (q5 ? 48 : 16);
     uint16_t h[2];
     std::memcpy(h, blk, 4);
     const float dx = x.d[b * 8];
@@ -489,17 +493,23 @@ float GgmlDotQ4K(const uint8_t* row, int64_t cols, const QuantizedRow& x) {
     for (int c = 0; c < 8; ++c)
       for (int i = 0; i < 8; ++i)
         for (int k = 0; k < 4; ++k) {
-          const uint8_t byte = blk[16 + 32 * (c / 2) + 4 * i + k];
-          const int u = c % 2 == 0 ? (byte & 0xF) : (byte >> 4);
+          const uint8_t byte = qs[32 * (c / 2) + 4 * i + k];
+          int u = c % 2 == 0 ? (byte & 0xF) : (byte >> 4);
+          if (q5) u |= ((qh[4 * i + k] >> c) & 1) << 4;
           lanes[i] += sc[c] * u * q[32 * c + 4 * i + k];
         }
     for (int i = 0; i < 8; ++i) acc[i] = std::fma(d, static_cast<float>(lanes[i]), acc[i]);
+    int total = 0;
     for (int j = 0; j < 4; ++j) {
       int bsum[2] = {0, 0};
       for (int e = 0; e < 64; ++e) bsum[e / 32] += q[64 * j + e];
-      acc_m[j] = std::fma(dmin, static_cast<float>(m[2 * j] * bsum[0] + m[2 * j + 1] * bsum[1]), acc_m[j]);
+      const int mins = m[2 * j] * bsum[0] + m[2 * j + 1] * bsum[1];
+      acc_m[j] = std::fma(dmin, static_cast<float>(mins), acc_m[j]);
+      total += mins;
     }
+    summs = std::fma(dmin, static_cast<float>(total), summs);
   }
+  if (q5) return HorizontalSum8(acc) + summs;
   return HorizontalSum8(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
 }
 
@@ -540,13 +550,13 @@ float GgmlDotQ6K(const uint8_t* row, int64_t cols, const QuantizedRow& x) {
   return HorizontalSum8(acc);
 }
 
-// The x86 tables' Q4_K / Q6_K decode dots are exactly ggml's (the references' arithmetic).
+// The x86 tables' Q4_K / Q5_K / Q6_K decode dots are exactly ggml's (the references' arithmetic).
 TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
   std::vector<const KernelTable*> tables;
   for (const char* isa : {"avx2", "avxvnni", "avx512"})
     if (const KernelTable* t = KernelsFor(isa)) tables.push_back(t);
   if (tables.empty()) GTEST_SKIP() << "no x86 SIMD table on this CPU";
-  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     for (int nblocks : {1, 3, 8}) {
       const int64_t rows = 13, cols = 256 * nblocks;
       const auto w = RandomWeights(type, rows, cols, 500 + nblocks);
@@ -558,7 +568,8 @@ TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
         kt->dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), got.data());
         for (int64_t r = 0; r < rows; ++r) {
           const uint8_t* row = w.data() + r * stride;
-          const float want = type == GgmlType::Q4_K ? GgmlDotQ4K(row, cols, a.view.Row(0)) : GgmlDotQ6K(row, cols, a.view.Row(0));
+          const float want = type == GgmlType::Q6_K ? GgmlDotQ6K(row, cols, a.view.Row(0))
+                                                    : GgmlDotQ45K(row, cols, a.view.Row(0), type == GgmlType::Q5_K);
           ASSERT_EQ(got[r], want) << kt->name << " " << TypeName(type) << " cols=" << cols << " row " << r;
         }
       }
