@@ -577,6 +577,40 @@ TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
   }
 }
 
+// Prefill of the types with dot_q_tokens: every token bit-identical to the decode dot on
+// its own activations, through MatMul (threads, token tiles and their remainders).
+TEST(KernelMatMul, TokenTiledPrefillEqualsDecodeDotPerToken) {
+  ThreadPool pool(2);
+  int checked = 0;
+  for (const KernelTable* kt : SimdTables()) {
+    for (GgmlType type : kQuantTypes) {
+      const int slot = static_cast<int>(type);
+      if (kt->dot_q_tokens[slot] == nullptr) continue;
+      const BlockFormat& f = *FormatOf(type);
+      for (int64_t rows : {1, 13, 40}) {
+        const int64_t cols = f.block * 3;
+        const auto w = RandomWeights(type, rows, cols, static_cast<uint32_t>(700 + rows));
+        WeightView wv{type, w.data(), rows, cols, RowBytes(type, cols)};
+        for (int64_t n : {2, 5, 9, 70}) {
+          const auto x = RandomFloats(n * cols, static_cast<uint32_t>(800 + n));
+          std::vector<float> got(n * rows, -1.0f);
+          MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);
+          Acts a = Quantize(*kt, x, n, cols, f.acts);
+          for (int64_t t = 0; t < n; ++t) {
+            std::vector<float> want(rows);
+            kt->dot_q[slot](w.data(), wv.row_stride, rows, cols, a.view.Row(t), want.data());
+            for (int64_t r = 0; r < rows; ++r)
+              ASSERT_EQ(got[t * rows + r], want[r]) << kt->name << " " << TypeName(type) << " rows=" << rows
+                                                    << " n=" << n << " t=" << t << " r=" << r;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no table with token-tiled prefill on this CPU";
+}
+
 TEST(KernelMatMul, ActiveTableIsTheBestTheCpuHas) {
   const KernelTable& active = ActiveKernels();
   if (std::getenv("FLYWHEEL_KERNELS") != nullptr) GTEST_SKIP() << "kernel table forced by FLYWHEEL_KERNELS";

@@ -50,6 +50,10 @@ using PackPanelFn = void (*)(GgmlType type, const uint8_t* w, size_t row_stride,
 // y[t * ldy + r] = dot(panel row r, acts row t) for t in [t0, t1), r < nrows.
 using PanelGemmFn = void (*)(const Panel& p, const QuantizedActs& acts, int64_t t0, int64_t t1,
                              float* y, int64_t ldy, int nrows);
+// y[t * ldy + r] = dot(weight row r, acts row t) for t in [t0, t1), r < rows: the decode
+// dot's arithmetic for every token (for types ggml multiplies that way at any batch size).
+using DotRowsQTokensFn = void (*)(const uint8_t* w, size_t row_stride, int64_t rows, int64_t cols,
+                                  const QuantizedActs& acts, int64_t t0, int64_t t1, float* y, int64_t ldy);
 // See attention.h.
 using AttendGroupFn = void (*)(const AttentionArgs& a);
 
@@ -63,6 +67,10 @@ struct KernelTable {
   // rows % 8 == 0): the same arithmetic as panel_gemm on such weights, without packing;
   // rows a multiple of 8. nullptr: those weights take the panel GEMM for every batch size.
   DotRowsQFn dot_q_x8[kTypeSlots] = {};
+  // Prefill for types whose ggml arithmetic is the per-token vec_dot at every batch size
+  // (the K-quants without a repacked or llamafile GEMM): bit-identical to dot_q per token,
+  // weight blocks unpacked once per tile of tokens. nullptr: prefill takes the panel GEMM.
+  DotRowsQTokensFn dot_q_tokens[kTypeSlots] = {};
   DotRowsFFn dot_f[kTypeSlots] = {};
   PackPanelFn pack_panel[kTypeSlots] = {};
   PanelGemmFn panel_gemm = nullptr;

@@ -88,6 +88,7 @@ DotRowsQFn DecodeDot(const KernelTable& kt, const WeightView& w) {
 bool UsesGemm(const KernelTable& kt, const WeightView& w, int64_t n) {
   const int slot = static_cast<int>(w.type);
   if (kt.panel_gemm == nullptr || kt.pack_panel[slot] == nullptr) return false;
+  if (kt.dot_q_tokens[slot] != nullptr) return false;
   if (n >= kGemmMinTokens) return true;
   return GemmForAnyBatch(w) && kt.dot_q_x8[slot] == nullptr;
 }
@@ -96,11 +97,20 @@ void RowsOf(const Job& job, const WeightView& w, const BlockFormat* fmt, float* 
             std::atomic<int64_t>& next) {
   const auto* base = static_cast<const uint8_t*>(w.data);
   const DotRowsQFn dot = fmt != nullptr ? DecodeDot(*job.kt, w) : nullptr;
+  const DotRowsQTokensFn dot_tokens =
+      fmt != nullptr && job.n > 1 ? job.kt->dot_q_tokens[static_cast<int>(w.type)] : nullptr;
   for (;;) {
     const int64_t r0 = next.fetch_add(chunk_rows, std::memory_order_relaxed);
     if (r0 >= w.rows) return;
     const int64_t r1 = std::min(w.rows, r0 + chunk_rows);
     const uint8_t* wr = base + static_cast<size_t>(r0) * w.row_stride;
+    if (dot_tokens != nullptr) {
+      // Token chunks small enough that their activations stay in L1/L2 while the chunk's
+      // rows (at most 256) are reread from L2 for each.
+      for (int64_t t0 = 0; t0 < job.n; t0 += kTokenChunk)
+        dot_tokens(wr, w.row_stride, r1 - r0, w.cols, job.acts, t0, std::min(job.n, t0 + kTokenChunk), y + r0, w.rows);
+      continue;
+    }
     for (int64_t t = 0; t < job.n; ++t) {
       float* yt = y + t * w.rows + r0;
       if (fmt != nullptr) {
