@@ -550,13 +550,64 @@ float GgmlDotQ6K(const uint8_t* row, int64_t cols, const QuantizedRow& x) {
   return HorizontalSum8(acc);
 }
 
-// The x86 tables' Q4_K / Q5_K / Q6_K decode dots are exactly ggml's (the references' arithmetic).
+// Q2_K / Q3_K: 16-element groups like Q6_K (lane i of chunk c in group 2c + i/4). Q2_K adds
+// its mins (4-bit, times the 16-element bsums, 8 lanes) into the same accumulator first.
+float GgmlDotQ23K(const uint8_t* row, int64_t cols, const QuantizedRow& x, bool q3) {
+  float acc[8] = {};
+  for (int64_t b = 0; b < cols / 256; ++b) {
+    const uint8_t* blk = row + b * (q3 ? 110 : 84);
+    const int8_t* q = x.q + b * 256;
+    int v[256], sc[16];
+    uint16_t h[2];
+    if (q3) {
+      const uint8_t* s = blk + 96;
+      for (int g = 0; g < 16; ++g) {
+        const int lo = g < 8 ? (s[g] & 0xF) : (s[g - 8] >> 4);
+        const int hi = (s[8 + g % 4] >> (2 * (g / 4))) & 3;
+        sc[g] = (lo | (hi << 4)) - 32;
+      }
+      for (int e = 0; e < 256; ++e) {
+        const int c = e / 32, l = e % 32;
+        const int low = (blk[32 + 32 * (c / 4) + l] >> (2 * (c % 4))) & 3;
+        const int high = (blk[l] >> c) & 1;
+        v[e] = low - (high ? 0 : 4);
+      }
+      std::memcpy(h, blk + 108, 2);
+    } else {
+      for (int g = 0; g < 16; ++g) sc[g] = blk[g] & 0xF;
+      for (int e = 0; e < 256; ++e) {
+        const int c = e / 32, l = e % 32;
+        v[e] = (blk[16 + 32 * (c / 4) + l] >> (2 * (c % 4))) & 3;
+      }
+      std::memcpy(h, blk + 80, 4);
+      const float dmin = -x.d[b * 8] * Fp16ToFp32(h[1]);
+      for (int k = 0; k < 8; ++k) {
+        int bsum[2] = {0, 0};
+        for (int e = 0; e < 32; ++e) bsum[e / 16] += q[32 * k + e];
+        const int mins = (blk[2 * k] >> 4) * bsum[0] + (blk[2 * k + 1] >> 4) * bsum[1];
+        acc[k] = std::fma(dmin, static_cast<float>(mins), acc[k]);
+      }
+    }
+    const float d = x.d[b * 8] * Fp16ToFp32(h[0]);
+    int lanes[8] = {};
+    for (int c = 0; c < 8; ++c)
+      for (int i = 0; i < 8; ++i)
+        for (int k = 0; k < 4; ++k) {
+          const int e = 32 * c + 4 * i + k;
+          lanes[i] += sc[e / 16] * v[e] * q[e];
+        }
+    for (int i = 0; i < 8; ++i) acc[i] = std::fma(d, static_cast<float>(lanes[i]), acc[i]);
+  }
+  return HorizontalSum8(acc);
+}
+
+// The x86 tables' K-quant decode dots are exactly ggml's (the references' arithmetic).
 TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
   std::vector<const KernelTable*> tables;
   for (const char* isa : {"avx2", "avxvnni", "avx512"})
     if (const KernelTable* t = KernelsFor(isa)) tables.push_back(t);
   if (tables.empty()) GTEST_SKIP() << "no x86 SIMD table on this CPU";
-  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+  for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     for (int nblocks : {1, 3, 8}) {
       const int64_t rows = 13, cols = 256 * nblocks;
       const auto w = RandomWeights(type, rows, cols, 500 + nblocks);
@@ -568,8 +619,11 @@ TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
         kt->dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), got.data());
         for (int64_t r = 0; r < rows; ++r) {
           const uint8_t* row = w.data() + r * stride;
-          const float want = type == GgmlType::Q6_K ? GgmlDotQ6K(row, cols, a.view.Row(0))
-                                                    : GgmlDotQ45K(row, cols, a.view.Row(0), type == GgmlType::Q5_K);
+          const QuantizedRow xr = a.view.Row(0);
+          float want;
+          if (type == GgmlType::Q6_K) want = GgmlDotQ6K(row, cols, xr);
+          else if (type == GgmlType::Q2_K || type == GgmlType::Q3_K) want = GgmlDotQ23K(row, cols, xr, type == GgmlType::Q3_K);
+          else want = GgmlDotQ45K(row, cols, xr, type == GgmlType::Q5_K);
           ASSERT_EQ(got[r], want) << kt->name << " " << TypeName(type) << " cols=" << cols << " row " << r;
         }
       }
