@@ -52,12 +52,7 @@ Result<HttpResponse> HttpClient::Request(const std::string& method, const std::s
   // The head arrives before any of the body: keep it even when the caller hangs up early.
   req.response_handler = [&](const httplib::Response& r) {
     out.status = r.status;
-    for (const auto& [k, v] : r.headers) {
-      std::string name = k;
-      for (char& c : name)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      out.headers.emplace_back(std::move(name), v);
-    }
+    for (const auto& [k, v] : r.headers) out.headers.emplace_back(AsciiLower(k), v);
     return true;
   };
   bool hung_up = false;
@@ -72,7 +67,9 @@ Result<HttpResponse> HttpClient::Request(const std::string& method, const std::s
   httplib::Result res = cli.send(req);
   if (hung_up && out.status != 0) return out;
   if (!res) {
-    return Status::Error("request to " + host_ + ":" + std::to_string(port_) + " failed: " + httplib::to_string(res.error()));
+    const std::string target = host_ + ":" + std::to_string(port_);
+    if (res.error() == httplib::Error::Connection) return Status::Error("cannot connect to " + target);
+    return Status::Error("request to " + target + " failed: " + httplib::to_string(res.error()));
   }
   return out;
 }

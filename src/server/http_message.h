@@ -16,6 +16,9 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 // The value of the first header called name (any case), or "".
 std::string_view FindHeader(const HttpHeaders& headers, std::string_view name);
+// ASCII case folding, as header names need (no locale).
+std::string AsciiLower(std::string_view s);
+bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b);
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...

@@ -29,15 +29,14 @@ std::string ErrorJson(const std::string& message) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string TooLargeMessage(size_t max_body) {
+  return "request body larger than the limit of " + std::to_string(max_body) + " bytes";
+}
+
 HttpHeaders FromLibrary(const httplib::Headers& headers) {
   HttpHeaders out;
   out.reserve(headers.size());
-  for (const auto& [k, v] : headers) {
-    std::string name = k;
-    for (char& c : name)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    out.emplace_back(std::move(name), v);
-  }
+  for (const auto& [k, v] : headers) out.emplace_back(AsciiLower(k), v);
   return out;
 }
 
@@ -130,9 +129,6 @@ class LibraryResponseWriter final : public ResponseWriter {
   bool close_ = false;
 };
 
-bool WantsContinue(const httplib::Request& req) {
-  return req.get_header_value("Expect").find("100-continue") != std::string::npos;
-}
 // One request: its body read under the limit, then the handler.
 void Dispatch(const HttpServerOptions& options, const HttpServer::Handler& handler, const httplib::Request& lreq,
               httplib::Response& res, const httplib::ContentReader* reader) {
@@ -149,15 +145,15 @@ void Dispatch(const HttpServerOptions& options, const HttpServer::Handler& handl
     const BodyFraming f = RequestBodyFraming(req.headers);
     auto refuse_large = [&] {
       w.CloseAfter();
-      w.Send(413, "application/json",
-             ErrorJson("request body larger than the limit of " + std::to_string(options.max_body) + " bytes"));
+      w.Send(413, "application/json", ErrorJson(TooLargeMessage(options.max_body)));
     };
     if (f.error_status != 0) {
       w.CloseAfter();
       return w.Send(f.error_status, "application/json", ErrorJson(f.error));
     }
     if (f.kind == BodyFraming::Kind::kLength && f.length > options.max_body) {
-      if (!WantsContinue(lreq)) w.socket().Drain(static_cast<size_t>(std::min<uint64_t>(f.length, kMaxDrainBytes)), kDrainPauseMs);
+      // (A client that asked to wait was refused by the expect handler and sends nothing.)
+      w.socket().Drain(static_cast<size_t>(std::min<uint64_t>(f.length, kMaxDrainBytes)), kDrainPauseMs);
       return refuse_large();
     }
     if (f.kind != BodyFraming::Kind::kNone) {
@@ -221,11 +217,11 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler)
   lib.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
     const BodyFraming f = RequestBodyFraming(FromLibrary(req.headers));
     if (f.error_status != 0) {
-      res.status = f.error_status;
+      SetWhole(res, f.error_status, "application/json", ErrorJson(f.error), {}, true);
       return f.error_status;
     }
     if (f.kind == BodyFraming::Kind::kLength && f.length > options_.max_body) {
-      res.status = 413;
+      SetWhole(res, 413, "application/json", ErrorJson(TooLargeMessage(options_.max_body)), {}, true);
       return 413;
     }
     return 100;
@@ -238,7 +234,7 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler)
     switch (res.status) {
       case 400: message = "malformed HTTP request"; break;
       case 404: message = "no such endpoint"; break;
-      case 413: message = "request body larger than the limit of " + std::to_string(options_.max_body) + " bytes"; break;
+      case 413: message = TooLargeMessage(options_.max_body); break;
       case 414: message = "request target too long"; break;
       default: message = "HTTP error " + std::to_string(res.status); break;
     }

@@ -5,16 +5,6 @@
 namespace fw::server {
 
 namespace {
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
-    if (x != y) return false;
-  }
-  return true;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -44,17 +34,17 @@ BodyFraming RequestBodyFraming(const HttpHeaders& headers) {
   int n_te = 0, n_cl = 0;
   std::string_view te, cl;
   for (const auto& [k, v] : headers) {
-    if (EqualsIgnoringCase(k, "transfer-encoding")) {
+    if (EqualsIgnoringAsciiCase(k, "transfer-encoding")) {
       ++n_te;
       te = Trim(v);
-    } else if (EqualsIgnoringCase(k, "content-length")) {
+    } else if (EqualsIgnoringAsciiCase(k, "content-length")) {
       if (n_cl++ > 0 && Trim(v) != cl) return Refuse(400, "conflicting Content-Length headers");
       cl = Trim(v);
     }
   }
   BodyFraming f;
   if (n_te > 0) {
-    if (n_te > 1 || !EqualsIgnoringCase(te, "chunked")) return Refuse(501, "unsupported Transfer-Encoding (only chunked)");
+    if (n_te > 1 || !EqualsIgnoringAsciiCase(te, "chunked")) return Refuse(501, "unsupported Transfer-Encoding (only chunked)");
     if (n_cl > 0) return Refuse(400, "both Content-Length and Transfer-Encoding");
     f.kind = BodyFraming::Kind::kChunked;
     return f;

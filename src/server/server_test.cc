@@ -335,6 +335,10 @@ TEST(Server, ExpectContinueGetsTheGoAhead) {
   for (ssize_t m; (m = ::recv(fd, buf, sizeof buf, 0)) > 0;) rest.append(buf, static_cast<size_t>(m));
   ::close(fd);
   EXPECT_NE(rest.find("HTTP/1.1 200 OK"), std::string::npos) << rest;
+  // A body already known to be too large gets no go-ahead: the 413 at once.
+  const std::string refused = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
+  EXPECT_EQ(refused.find("HTTP/1.1 413"), 0u) << refused;
+  EXPECT_NE(refused.find("larger than the limit"), std::string::npos) << refused;
 }
 
 TEST(Server, ApiKeyIsRequiredWhenSet) {
