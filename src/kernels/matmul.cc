@@ -1,11 +1,13 @@
 // MatMul: dispatch to the kernel table, split over the pool.
 //
 // Decode (n < kGemmMinTokens; Q4_0 with rows % 8 == 0 takes dot_q_x8, or the GEMM where a
-// table has none, see GemmForAnyBatch): activations
-// are quantized once by the caller thread, then
-// threads claim chunks of rows from an atomic counter and run dot_q / dot_f per token.
-// Prefill: activations are quantized in parallel (one row per token), then threads claim
-// macro tiles of kMacroRows weight rows; each packs its rows into interleaved 8-row panels
+// table has none, see GemmForAnyBatch): activations are quantized once by the caller
+// thread, then threads claim chunks of rows from an atomic counter and run dot_q / dot_f
+// per token.
+// Prefill: activations are quantized in parallel (one row per token). Types with
+// dot_q_tokens (ggml multiplies them with its per-token vec_dot at every batch size) run it
+// on claimed row chunks, tokens in chunks of kTokenChunk. The others: threads claim macro
+// tiles of kMacroRows weight rows; each packs its rows into interleaved 8-row panels
 // (thread-local scratch) and runs the GEMM micro-kernel over the tokens in chunks of
 // kTokenChunk (so a chunk of activations stays in L2 while all panels of the tile use it).
 #include <algorithm>
