@@ -13,7 +13,8 @@
 #   THREADS (2)  PROMPT (512)  GEN (128)  REPS (3)  ROUNDS (1: alternations per model)
 #
 # Prints per model: pp/tg t/s for both engines and their ratio, decode bandwidth utilisation
-# (tg t/s x weight bytes per token / streaming-read bandwidth measured in this run, see
+# (tg t/s x weight bytes per token / the best streaming-read bandwidth sampled in this run
+# (before the first and after every model), see
 # `flywheel dev membw`), and peak RSS of a tg-only run of each engine. Raw JSON rows are kept
 # in $BENCH_DIR/results-<time>.jsonl.
 set -euo pipefail
@@ -62,10 +63,14 @@ peak_rss_kb() {  # command... -> peak RSS in kB of that process
   tail -n 1 "$BENCH_DIR/.rss"
 }
 
-echo "== memory bandwidth (streaming read, $THREADS threads)"
-membw_json="$("$FLYWHEEL" dev membw -t "$THREADS" --mib 1024 -r 10 --json)"
-echo "$membw_json"
-record membw - "[$membw_json]"
+measure_membw() {  # one streaming-read sample; the report uses the best of all samples, so a
+                   # sample taken while something else ran cannot inflate the utilisation
+  echo "== memory bandwidth (streaming read, $THREADS threads)"
+  membw_json="$("$FLYWHEEL" dev membw -t "$THREADS" --mib 1024 -r 10 --json)"
+  echo "$membw_json"
+  record membw - "[$membw_json]"
+}
+measure_membw
 
 for spec in $MODELS; do
   shape="${spec%%:*}"; type="${spec##*:}"
@@ -95,6 +100,7 @@ for spec in $MODELS; do
       fi
     done
   done
+  measure_membw
 done
 
 python3 "$here/cpu_report.py" "$out"
