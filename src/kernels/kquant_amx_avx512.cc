@@ -1,0 +1,494 @@
+// AMX-INT8 prefill for Q4_K and Q6_K, bit-identical to the AVX-512 tiles of x86_kernels.inc
+// (ggml's vec_dot_q4_K_q8_K / vec_dot_q6_K_q8_K arithmetic).
+//
+// What must match: per (row, token, superblock) the 8 int32 lanes sumi_i, converted to float
+// and added as acc_i = fma(d_x * d_w, float(sumi_i), acc_i) in superblock order (Q4_K also
+// its 4 min lanes into their own accumulator), then ggml's fixed horizontal sum. Integer
+// arithmetic is exact, so each lane may be computed any way at all; here as tile products:
+//   lane i of a superblock uses the elements K_i = {32c + 4i + j : chunk c < 8, j < 4} with
+//   weights w = scale_c * u (Q4_K: u 0..15, scale 0..63; Q6_K: u 0..63, scale int8 per 16
+//   elements). w is split as lo + 128 * hi (lo = w & 127, hi = w >> 7, both int8), and
+//   C_lo[r][t] = sum_{k in K_i} lo[r][k] * q[t][k] (TDPBSSD, 16 rows x 16 tokens), likewise
+//   C_hi, so sumi_i = C_lo + 128 * C_hi.
+//   Q6_K's offset term 32 * (scale_{2i} * bsum16_{2i} + scale_{2i+1} * bsum16_{2i+1}) is
+//   the dot of chunk i's activations with -32 * scale: its 32 elements are appended to K_i
+//   (so one 64-byte tile row per lane holds both parts).
+//   Q4_K's min lane j = m_{2j} * bsum32_{2j} + m_{2j+1} * bsum32_{2j+1} is the dot of chunks
+//   2j, 2j+1 with the 6-bit mins (int8 as they are).
+// Layouts (tile A = weights, 16 rows; tile B = activations, 16 tokens x 4 bytes per row):
+//   W[b][i][p][r][KA]   row r's lane-i bytes of part p (KA = 32, Q6_K 64 with the offset part)
+//   Wm[b][j][r][64]     Q4_K: m_{2j} x 32, m_{2j+1} x 32
+//   X[tb][b][128][16][4] per superblock 128 dword rows over the 16 tokens of block tb:
+//                        Q4_K rows 8i + c = dword i of chunk c (K_i), rows 64 + 8c + q = dword q
+//                        of chunk c (natural order); Q6_K rows 16i + c and 16i + 8 + q.
+// Only reached after AmxKQuantTokens has confirmed AMX (cpuid, XCR0, Linux permission).
+#include "kernels/kquant_amx.h"
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+#if !defined(__clang__)
+#pragma GCC target("amx-tile,amx-int8")
+// GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics as maybe
+// uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/scratch.h"
+
+// clang declares every intrinsic whatever the target; the functions below get AMX (after the
+// standard headers, whose definitions must not change attributes).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,amx-tile,amx-int8"))), apply_to = function)
+#endif
+
+namespace fw::kernels {
+namespace {
+
+constexpr int kTile = 16;   // rows per weight block, tokens per token block
+constexpr int kXRows = 128;  // dword rows of X per superblock
+
+struct TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+inline __m512i Load512(const void* p) { return _mm512_loadu_si512(p); }
+
+// The 256 bytes of a superblock as 4 zmm (zmm m = chunks 2m, 2m+1) -> o[k] = lanes 2k, 2k+1,
+// lane i being [dword i of chunk 0, ..., dword i of chunk 7].
+struct LanePermute {
+  __m512i p_lo, p_hi, o_even, o_odd;
+  LanePermute() {
+    alignas(64) int32_t a[16], b[16], e[16], o[16];
+    for (int i = 0; i < 4; ++i)
+      for (int c = 0; c < 4; ++c) {
+        a[4 * i + c] = 8 * c + i;
+        b[4 * i + c] = 8 * c + i + 4;
+      }
+    for (int half = 0; half < 2; ++half)
+      for (int c = 0; c < 8; ++c) {
+        const int l_even = half, l_odd = 2 + half;
+        e[8 * half + c] = c < 4 ? 4 * l_even + c : 16 + 4 * l_even + c - 4;
+        o[8 * half + c] = c < 4 ? 4 * l_odd + c : 16 + 4 * l_odd + c - 4;
+      }
+    p_lo = _mm512_load_si512(a);
+    p_hi = _mm512_load_si512(b);
+    o_even = _mm512_load_si512(e);
+    o_odd = _mm512_load_si512(o);
+  }
+  void Apply(const __m512i z[4], __m512i out[4]) const {
+    const __m512i pl = _mm512_permutex2var_epi32(z[0], p_lo, z[1]);
+    const __m512i ph = _mm512_permutex2var_epi32(z[0], p_hi, z[1]);
+    const __m512i ql = _mm512_permutex2var_epi32(z[2], p_lo, z[3]);
+    const __m512i qh = _mm512_permutex2var_epi32(z[2], p_hi, z[3]);
+    out[0] = _mm512_permutex2var_epi32(pl, o_even, ql);
+    out[1] = _mm512_permutex2var_epi32(pl, o_odd, ql);
+    out[2] = _mm512_permutex2var_epi32(ph, o_even, qh);
+    out[3] = _mm512_permutex2var_epi32(ph, o_odd, qh);
+  }
+};
+
+// out[col] = column col of the 16 x 16 dword matrix in[row].
+inline void Transpose16(const __m512i in[16], __m512i out[16]) {
+  __m512i u[16];
+  for (int g = 0; g < 4; ++g) {
+    const __m512i* r = in + 4 * g;
+    const __m512i t0 = _mm512_unpacklo_epi32(r[0], r[1]), t1 = _mm512_unpackhi_epi32(r[0], r[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(r[2], r[3]), t3 = _mm512_unpackhi_epi32(r[2], r[3]);
+    u[4 * g + 0] = _mm512_unpacklo_epi64(t0, t2);  // per 128-bit lane L: column 4L + 0 of rows 4g..4g+3
+    u[4 * g + 1] = _mm512_unpackhi_epi64(t0, t2);
+    u[4 * g + 2] = _mm512_unpacklo_epi64(t1, t3);
+    u[4 * g + 3] = _mm512_unpackhi_epi64(t1, t3);
+  }
+  for (int m = 0; m < 4; ++m) {
+    const __m512i v01 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x88), w01 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xdd);
+    const __m512i v23 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x88), w23 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xdd);
+    out[0 + m] = _mm512_shuffle_i32x4(v01, v23, 0x88);
+    out[8 + m] = _mm512_shuffle_i32x4(v01, v23, 0xdd);
+    out[4 + m] = _mm512_shuffle_i32x4(w01, w23, 0x88);
+    out[12 + m] = _mm512_shuffle_i32x4(w01, w23, 0xdd);
+  }
+}
+
+// X row of dword index rho (0..63: K_i order 8i + c; 64..127: natural 8c + q).
+template <bool kQ6>
+constexpr int XRow(int rho) {
+  if constexpr (!kQ6) return rho;
+  return rho < 64 ? 16 * (rho / 8) + rho % 8 : 16 * ((rho - 64) / 8) + 8 + (rho - 64) % 8;
+}
+
+// Activations of tokens [t, t + tn) (tn <= 16, the rest zero) into X for one token block,
+// and d_x per superblock and token into dx[nb][16].
+template <bool kQ6>
+void PrepareTokens(const QuantizedActs& a, int64_t t, int tn, int64_t nb, const LanePermute& lp, int32_t* x,
+                   float* dx) {
+  const int64_t cols = a.cols;
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512i rows[8][kTile];  // [dword group][token]
+    for (int k = 0; k < kTile; ++k) {
+      if (k >= tn) {
+        for (int g = 0; g < 8; ++g) rows[g][k] = _mm512_setzero_si512();
+        dx[b * kTile + k] = 0.0f;
+        continue;
+      }
+      const int8_t* q = a.q + (t + k) * cols + b * 256;
+      __m512i z[4], o[4];
+      for (int m = 0; m < 4; ++m) z[m] = Load512(q + 64 * m);
+      lp.Apply(z, o);
+      for (int m = 0; m < 4; ++m) {
+        rows[m][k] = o[m];
+        rows[4 + m][k] = z[m];
+      }
+      dx[b * kTile + k] = a.d[(t + k) * (cols / 32) + b * 8];
+    }
+    int32_t* xb = x + b * kXRows * kTile;
+    for (int g = 0; g < 8; ++g) {
+      __m512i cols16[kTile];
+      Transpose16(rows[g], cols16);
+      for (int c = 0; c < kTile; ++c) _mm512_store_si512(xb + XRow<kQ6>(16 * g + c) * kTile, cols16[c]);
+    }
+  }
+}
+
+inline float Half(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// lo / hi parts (w & 127, w >> 7) of 32 int16 weights as int8.
+inline void SplitParts(__m512i w16, __m256i* lo, __m256i* hi) {
+  *lo = _mm512_cvtepi16_epi8(_mm512_and_si512(w16, _mm512_set1_epi16(127)));
+  *hi = _mm512_cvtepi16_epi8(_mm512_srai_epi16(w16, 7));
+}
+
+// The 6-bit scales and mins of a Q4_K superblock.
+inline void ScalesMinsQ4K(const uint8_t* q, int* sc, int* mn) {
+  for (int j = 0; j < 8; ++j) {
+    if (j < 4) {
+      sc[j] = q[j] & 63;
+      mn[j] = q[j + 4] & 63;
+    } else {
+      sc[j] = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+      mn[j] = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+  }
+}
+
+// Weight rows [0, nr) (nr <= 16; the rest zero) of one row block into W (and Wm, dw, dmin).
+template <bool kQ6>
+void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const LanePermute& lp, int8_t* wt, int8_t* wm,
+                 float* dw, float* dmin) {
+  constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr size_t kLaneBytes = 2 * kTile * kKA;  // both parts of one lane
+  const size_t block_bytes = 8 * kLaneBytes;
+  if (nr < kTile) {  // rows past the end stay zero
+    std::memset(wt, 0, static_cast<size_t>(nb) * block_bytes);
+    if constexpr (!kQ6) std::memset(wm, 0, static_cast<size_t>(nb) * 4 * kTile * 64);
+  }
+  for (int64_t b = 0; b < nb; ++b)
+    for (int r = 0; r < kTile; ++r) dw[b * kTile + r] = dmin[b * kTile + r] = 0.0f;
+  for (int r = 0; r < nr; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * stride;
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i part[2][8];  // [lo/hi][chunk c], kept in registers (no store-forwarding stalls)
+      int8_t* out = wt + static_cast<size_t>(b) * block_bytes;
+      if constexpr (!kQ6) {
+        const uint8_t* blk = row + static_cast<size_t>(b) * 144;
+        dw[b * kTile + r] = Half(blk);
+        dmin[b * kTile + r] = Half(blk + 2);
+        int sc[8], mn[8];
+        ScalesMinsQ4K(blk + 4, sc, mn);
+        for (int j = 0; j < 4; ++j) {
+          const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * j));
+          const __m256i m4 = _mm256_set1_epi8(0x0F);
+          const __m256i u[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
+          for (int h = 0; h < 2; ++h) {
+            const int c = 2 * j + h;
+            const __m512i w16 = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(u[h]), _mm512_set1_epi16(static_cast<int16_t>(sc[c])));
+            __m256i lo, hi;
+            SplitParts(w16, &lo, &hi);
+            part[0][c] = lo;
+            part[1][c] = hi;
+          }
+          int8_t* m = wm + (static_cast<size_t>(b) * 4 + j) * kTile * 64 + r * 64;
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(m), _mm256_set1_epi8(static_cast<char>(mn[2 * j])));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + 32), _mm256_set1_epi8(static_cast<char>(mn[2 * j + 1])));
+        }
+      } else {
+        const uint8_t* blk = row + static_cast<size_t>(b) * 210;
+        dw[b * kTile + r] = Half(blk + 208);
+        const auto* s = reinterpret_cast<const int8_t*>(blk + 192);
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        for (int n = 0; n < 2; ++n) {
+          const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * n));
+          const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * n + 32));
+          const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * n));
+          __m256i u[4];
+          u[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(0x03)), 4));
+          u[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(0x0C)), 2));
+          u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, _mm256_set1_epi8(0x30)));
+          u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                 _mm256_srli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(static_cast<char>(0xC0))), 2));
+          for (int k = 0; k < 4; ++k) {
+            const int c = 4 * n + k;
+            // Bytes 0..15 (lanes 0-3) are in group 2c, bytes 16..31 in group 2c + 1.
+            const __m512i scale = _mm512_inserti64x4(_mm512_set1_epi16(s[2 * c]), _mm256_set1_epi16(s[2 * c + 1]), 1);
+            const __m512i w16 = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(u[k]), scale);
+            __m256i lo, hi;
+            SplitParts(w16, &lo, &hi);
+            part[0][c] = lo;
+            part[1][c] = hi;
+          }
+        }
+        // Offset parts: lane i's second 32 bytes are chunk i with weight -32 * scale.
+        for (int i = 0; i < 8; ++i) {
+          const __m512i corr = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(-32 * s[2 * i])),
+                                                  _mm256_set1_epi16(static_cast<int16_t>(-32 * s[2 * i + 1])), 1);
+          __m256i lo, hi;
+          SplitParts(corr, &lo, &hi);
+          int8_t* lane = out + static_cast<size_t>(i) * kLaneBytes;
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane + r * kKA + 32), lo);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane + kTile * kKA + r * kKA + 32), hi);
+        }
+      }
+      for (int p = 0; p < 2; ++p) {
+        __m512i z[4], o[4];
+        for (int m = 0; m < 4; ++m) z[m] = _mm512_inserti64x4(_mm512_castsi256_si512(part[p][2 * m]), part[p][2 * m + 1], 1);
+        lp.Apply(z, o);
+        for (int k = 0; k < 4; ++k)
+          for (int e = 0; e < 2; ++e) {
+            const int i = 2 * k + e;
+            const __m256i v = e == 0 ? _mm512_castsi512_si256(o[k]) : _mm512_extracti64x4_epi64(o[k], 1);
+            int8_t* dst = out + static_cast<size_t>(i) * kLaneBytes + p * kTile * kKA + r * kKA;
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v);
+          }
+      }
+    }
+  }
+}
+
+template <bool kQ6>
+void ConfigureTiles() {
+  TileConfig cfg;
+  constexpr int kKA = kQ6 ? 64 : 32;
+  for (int i = 0; i < 8; ++i) {
+    cfg.rows[i] = kTile;
+    cfg.colsb[i] = 64;
+  }
+  cfg.colsb[0] = cfg.colsb[1] = kKA;  // weights of one lane, lo and hi parts
+  cfg.rows[2] = kKA / 4;              // activations of one lane
+  _tile_loadconfig(&cfg);
+}
+
+// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)): the order of HorizontalSum on 8 lanes.
+inline __m512 LaneSum8(const __m512* l) {
+  return _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(l[0], l[4]), _mm512_add_ps(l[2], l[6])),
+                       _mm512_add_ps(_mm512_add_ps(l[1], l[5]), _mm512_add_ps(l[3], l[7])));
+}
+
+// Tile products of one lane for superblock b into result tiles kBuf (0: tiles 3, 4; 1: 6, 7)
+// and cb (lo part at cb, hi part at cb + 256).
+template <bool kQ6, int kBuf>
+inline void IssueLane(const int8_t* wl, const int32_t* xl, int32_t* cb) {
+  constexpr int kKA = kQ6 ? 64 : 32;
+  _tile_loadd(0, wl, kKA);
+  _tile_loadd(1, wl + kTile * kKA, kKA);
+  _tile_loadd(2, xl, 64);
+  if constexpr (kBuf == 0) {
+    _tile_zero(3);
+    _tile_zero(4);
+    _tile_dpbssd(3, 0, 2);
+    _tile_dpbssd(4, 1, 2);
+    _tile_stored(3, cb, 64);
+    _tile_stored(4, cb + 256, 64);
+  } else {
+    _tile_zero(6);
+    _tile_zero(7);
+    _tile_dpbssd(6, 0, 2);
+    _tile_dpbssd(7, 1, 2);
+    _tile_stored(6, cb, 64);
+    _tile_stored(7, cb + 256, 64);
+  }
+}
+
+// Q4_K min lane: mins (tile 5) times the natural activations of two chunks.
+template <int kBuf>
+inline void IssueMin(const int8_t* wm, const int32_t* xm, int32_t* cb) {
+  _tile_loadd(5, wm, 64);
+  if constexpr (kBuf == 0) {
+    _tile_loadd(4, xm, 64);
+    _tile_zero(3);
+    _tile_dpbssd(3, 5, 4);
+    _tile_stored(3, cb, 64);
+  } else {
+    _tile_loadd(7, xm, 64);
+    _tile_zero(6);
+    _tile_dpbssd(6, 5, 7);
+    _tile_stored(6, cb, 64);
+  }
+}
+
+// One row block x token block: lane by lane, each lane's 16 row accumulators stay in
+// registers over all superblocks (added in superblock order); superblock b + 1's tile
+// products are issued before b's results are added. lanes[i * 16 + r] receives lane i of
+// row r (Q4_K: min lanes at i = 8..11).
+template <bool kQ6>
+void RowBlockTokens(const int8_t* wt, const int8_t* wm, const int32_t* xt, const __m512* dvec, const __m512* dmvec,
+                    int64_t nb, int32_t* cbuf, __m512* lanes) {
+  constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr size_t kLaneBytes = 2 * kTile * kKA;
+  for (int i = 0; i < 8; ++i) {
+    auto wl = [&](int64_t b) { return wt + (static_cast<size_t>(b) * 8 + i) * kLaneBytes; };
+    auto xl = [&](int64_t b) { return xt + b * kXRows * kTile + (kQ6 ? 16 * i : 8 * i) * kTile; };
+    __m512 acc[kTile];
+    for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
+    IssueLane<kQ6, 0>(wl(0), xl(0), cbuf);
+    for (int64_t b = 0; b < nb; ++b) {
+      if (b + 1 < nb) {
+        if ((b + 1) & 1) IssueLane<kQ6, 1>(wl(b + 1), xl(b + 1), cbuf + 512);
+        else IssueLane<kQ6, 0>(wl(b + 1), xl(b + 1), cbuf);
+      }
+      const int32_t* cb = cbuf + (b & 1) * 512;
+      const __m512* d = dvec + b * kTile;
+      for (int r = 0; r < kTile; ++r) {
+        const __m512i sumi = _mm512_add_epi32(_mm512_load_si512(cb + 16 * r), _mm512_slli_epi32(_mm512_load_si512(cb + 256 + 16 * r), 7));
+        acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(sumi), acc[r]);
+      }
+    }
+    for (int r = 0; r < kTile; ++r) lanes[i * kTile + r] = acc[r];
+  }
+  if constexpr (!kQ6) {
+    for (int j = 0; j < 4; ++j) {
+      auto wmj = [&](int64_t b) { return wm + (static_cast<size_t>(b) * 4 + j) * kTile * 64; };
+      auto xm = [&](int64_t b) { return xt + b * kXRows * kTile + (64 + 16 * j) * kTile; };
+      __m512 acc[kTile];
+      for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
+      IssueMin<0>(wmj(0), xm(0), cbuf);
+      for (int64_t b = 0; b < nb; ++b) {
+        if (b + 1 < nb) {
+          if ((b + 1) & 1) IssueMin<1>(wmj(b + 1), xm(b + 1), cbuf + 512);
+          else IssueMin<0>(wmj(b + 1), xm(b + 1), cbuf);
+        }
+        const int32_t* cb = cbuf + (b & 1) * 512;
+        const __m512* d = dmvec + b * kTile;
+        for (int r = 0; r < kTile; ++r) acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(_mm512_load_si512(cb + 16 * r)), acc[r]);
+      }
+      for (int r = 0; r < kTile; ++r) lanes[(8 + j) * kTile + r] = acc[r];
+    }
+  }
+}
+
+template <bool kQ6>
+void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedActs& a, int64_t t0,
+                   int64_t t1, float* y, int64_t ldy) {
+  constexpr int kKA = kQ6 ? 64 : 32;
+  const int64_t nb = cols / 256;
+  const int64_t ntb = (t1 - t0 + kTile - 1) / kTile;
+  const size_t x_ints = static_cast<size_t>(nb) * kXRows * kTile;
+  const size_t wt_bytes = static_cast<size_t>(nb) * 8 * 2 * kTile * kKA;
+  const size_t wm_bytes = kQ6 ? 64 : static_cast<size_t>(nb) * 4 * kTile * 64;
+  static thread_local Scratch scratch;
+  const size_t sz_x = x_ints * 4 * ntb, sz_dx = static_cast<size_t>(nb) * kTile * 4 * ntb;
+  const size_t sz_d = static_cast<size_t>(nb) * kTile * 4;
+  auto round64 = [](size_t v) { return (v + 63) & ~size_t{63}; };
+  auto* base = static_cast<uint8_t*>(scratch.Get(round64(sz_x) + round64(sz_dx) + round64(wt_bytes) + round64(wm_bytes) +
+                                                 2 * round64(sz_d) + 4 * 1024 + 2 * sz_d * kTile + 12 * kTile * 64));
+  auto* x = reinterpret_cast<int32_t*>(base);
+  auto* dx = reinterpret_cast<float*>(base + round64(sz_x));
+  auto* wt = reinterpret_cast<int8_t*>(base + round64(sz_x) + round64(sz_dx));
+  auto* wm = wt + round64(wt_bytes);
+  auto* dw = reinterpret_cast<float*>(wm + round64(wm_bytes));
+  auto* dmin = dw + round64(sz_d) / 4;
+  auto* cbuf = reinterpret_cast<int32_t*>(reinterpret_cast<uint8_t*>(dmin) + round64(sz_d));  // 4 x 16 x 16
+  auto* dvec = reinterpret_cast<__m512*>(cbuf + 4 * 256);  // [nb][16 rows] over the tokens: d_x * d_w
+  __m512* dmvec = dvec + nb * kTile;                        // -d_x * dmin_w
+  __m512* lanes = dmvec + nb * kTile;                       // [12 lanes][16 rows] accumulators
+
+  const LanePermute lp;
+  for (int64_t tb = 0; tb < ntb; ++tb) {
+    const int64_t t = t0 + tb * kTile;
+    PrepareTokens<kQ6>(a, t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)), nb, lp, x + tb * x_ints,
+                       dx + tb * nb * kTile);
+  }
+  ConfigureTiles<kQ6>();
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+    const int nr = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
+    PrepareRows<kQ6>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, wm, dw, dmin);
+    for (int64_t tb = 0; tb < ntb; ++tb) {
+      const float* dxt = dx + tb * nb * kTile;
+      for (int64_t b = 0; b < nb; ++b) {
+        const __m512 dxv = _mm512_loadu_ps(dxt + b * kTile);
+        const __m512 ndx = _mm512_xor_ps(dxv, _mm512_set1_ps(-0.0f));  // -d_x, as ggml negates
+        for (int r = 0; r < kTile; ++r) {
+          dvec[b * kTile + r] = _mm512_mul_ps(dxv, _mm512_set1_ps(dw[b * kTile + r]));
+          if constexpr (!kQ6) dmvec[b * kTile + r] = _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[b * kTile + r]));
+        }
+      }
+      RowBlockTokens<kQ6>(wt, wm, x + tb * x_ints, dvec, dmvec, nb, cbuf, lanes);
+      const int tn = static_cast<int>(std::min<int64_t>(kTile, t1 - (t0 + tb * kTile)));
+      for (int r = 0; r < nr; ++r) {
+        __m512 l[8];
+        for (int i = 0; i < 8; ++i) l[i] = lanes[i * kTile + r];
+        __m512 v = LaneSum8(l);
+        if constexpr (!kQ6) {
+          const __m512* m = lanes + 8 * kTile + r;
+          v = _mm512_add_ps(v, _mm512_add_ps(_mm512_add_ps(m[0], m[2 * kTile]), _mm512_add_ps(m[kTile], m[3 * kTile])));
+        }
+        alignas(64) float out[kTile];
+        _mm512_store_ps(out, v);
+        for (int k = 0; k < tn; ++k) y[(t0 + tb * kTile + k) * ldy + r0 + r] = out[k];
+      }
+    }
+  }
+  _tile_release();
+}
+
+bool AmxUsable() {
+  const char* env = std::getenv("FLYWHEEL_AMX");
+  if (env != nullptr && std::strcmp(env, "0") == 0) return false;
+  unsigned a, b, c, d;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, a, b, c, d);
+  const bool amx_tile = (d >> 24) & 1, amx_int8 = (d >> 25) & 1;
+  const bool avx512 = ((b >> 16) & 1) && ((b >> 30) & 1);  // avx512f, avx512bw
+  if (!amx_tile || !amx_int8 || !avx512) return false;
+  __cpuid(1, a, b, c, d);
+  if (((c >> 27) & 1) == 0) return false;  // OSXSAVE
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 0x60000u) != 0x60000u) return false;  // XTILECFG, XTILEDATA
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+
+}  // namespace
+
+DotRowsQTokensFn AmxKQuantTokens(GgmlType type) {
+  static const bool usable = AmxUsable();
+  if (!usable) return nullptr;
+  if (type == GgmlType::Q4_K) return &AmxRowsTokens<false>;
+  if (type == GgmlType::Q6_K) return &AmxRowsTokens<true>;
+  return nullptr;
+}
+
+}  // namespace fw::kernels
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+#else
+namespace fw::kernels {
+DotRowsQTokensFn AmxKQuantTokens(GgmlType /*type*/) { return nullptr; }
+}  // namespace fw::kernels
+#endif
