@@ -52,7 +52,6 @@ namespace fw::kernels {
 namespace {
 
 constexpr int kTile = 16;   // rows per weight block, tokens per token block
-constexpr int kXRows = 128;  // dword rows of X per superblock
 
 struct TileConfig {
   uint8_t palette = 1;
@@ -120,6 +119,10 @@ inline void Transpose16(const __m512i in[16], __m512i out[16]) {
   }
 }
 
+// Dword rows of X per superblock: the K_i order, and for Q6_K the natural order too.
+template <bool kQ6>
+constexpr int kXRows = kQ6 ? 128 : 64;
+
 // X row of dword index rho (0..63: K_i order 8i + c; 64..127: natural 8c + q).
 template <bool kQ6>
 constexpr int XRow(int rho) {
@@ -127,32 +130,34 @@ constexpr int XRow(int rho) {
   return rho < 64 ? 16 * (rho / 8) + rho % 8 : 16 * ((rho - 64) / 8) + 8 + (rho - 64) % 8;
 }
 
-// Activations of tokens [t, t + tn) (tn <= 16, the rest zero) into X for one token block,
-// and d_x per superblock and token into dx[nb][16].
+// Activations of tokens [t, t + tn) (tn <= 16, the rest zero) into X for one token block;
+// d_x per superblock and token into dx[nb][16]; Q4_K: the 32-element sums into bs[nb][8][16].
 template <bool kQ6>
 void PrepareTokens(const QuantizedActs& a, int64_t t, int tn, int64_t nb, const LanePermute& lp, int32_t* x,
-                   float* dx) {
+                   float* dx, float* bs) {
   const int64_t cols = a.cols;
+  constexpr int kGroups = kXRows<kQ6> / 16;
   for (int64_t b = 0; b < nb; ++b) {
-    __m512i rows[8][kTile];  // [dword group][token]
+    __m512i rows[kGroups][kTile];  // [dword group][token]
     for (int k = 0; k < kTile; ++k) {
-      if (k >= tn) {
-        for (int g = 0; g < 8; ++g) rows[g][k] = _mm512_setzero_si512();
-        dx[b * kTile + k] = 0.0f;
-        continue;
+      const bool real = k < tn;
+      if (!real) {
+        for (int g = 0; g < kGroups; ++g) rows[g][k] = _mm512_setzero_si512();
+      } else {
+        const int8_t* q = a.q + (t + k) * cols + b * 256;
+        __m512i z[4], o[4];
+        for (int m = 0; m < 4; ++m) z[m] = Load512(q + 64 * m);
+        lp.Apply(z, o);
+        for (int m = 0; m < 4; ++m) rows[m][k] = o[m];
+        if constexpr (kQ6)
+          for (int m = 0; m < 4; ++m) rows[4 + m][k] = z[m];
       }
-      const int8_t* q = a.q + (t + k) * cols + b * 256;
-      __m512i z[4], o[4];
-      for (int m = 0; m < 4; ++m) z[m] = Load512(q + 64 * m);
-      lp.Apply(z, o);
-      for (int m = 0; m < 4; ++m) {
-        rows[m][k] = o[m];
-        rows[4 + m][k] = z[m];
-      }
-      dx[b * kTile + k] = a.d[(t + k) * (cols / 32) + b * 8];
+      dx[b * kTile + k] = real ? a.d[(t + k) * (cols / 32) + b * 8] : 0.0f;
+      if constexpr (!kQ6)
+        for (int c = 0; c < 8; ++c) bs[(b * 8 + c) * kTile + k] = real ? a.sum32[(t + k) * (cols / 32) + b * 8 + c] : 0.0f;
     }
-    int32_t* xb = x + b * kXRows * kTile;
-    for (int g = 0; g < 8; ++g) {
+    int32_t* xb = x + b * kXRows<kQ6> * kTile;
+    for (int g = 0; g < kGroups; ++g) {
       __m512i cols16[kTile];
       Transpose16(rows[g], cols16);
       for (int c = 0; c < kTile; ++c) _mm512_store_si512(xb + XRow<kQ6>(16 * g + c) * kTile, cols16[c]);
@@ -187,14 +192,14 @@ inline void ScalesMinsQ4K(const uint8_t* q, int* sc, int* mn) {
 
 // Weight rows [0, nr) (nr <= 16; the rest zero) of one row block into W (and Wm, dw, dmin).
 template <bool kQ6>
-void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const LanePermute& lp, int8_t* wt, int8_t* wm,
+void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const LanePermute& lp, int8_t* wt, float* mnf,
                  float* dw, float* dmin) {
   constexpr int kKA = kQ6 ? 64 : 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;  // both parts of one lane
   const size_t block_bytes = 8 * kLaneBytes;
   if (nr < kTile) {  // rows past the end stay zero
     std::memset(wt, 0, static_cast<size_t>(nb) * block_bytes);
-    if constexpr (!kQ6) std::memset(wm, 0, static_cast<size_t>(nb) * 4 * kTile * 64);
+    if constexpr (!kQ6) std::memset(mnf, 0, static_cast<size_t>(nb) * 8 * kTile * sizeof(float));
   }
   for (int64_t b = 0; b < nb; ++b)
     for (int r = 0; r < kTile; ++r) dw[b * kTile + r] = dmin[b * kTile + r] = 0.0f;
@@ -221,9 +226,7 @@ void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const Lane
             part[0][c] = lo;
             part[1][c] = hi;
           }
-          int8_t* m = wm + (static_cast<size_t>(b) * 4 + j) * kTile * 64 + r * 64;
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(m), _mm256_set1_epi8(static_cast<char>(mn[2 * j])));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + 32), _mm256_set1_epi8(static_cast<char>(mn[2 * j + 1])));
+          for (int h = 0; h < 2; ++h) mnf[(b * 8 + 2 * j + h) * kTile + r] = static_cast<float>(mn[2 * j + h]);
         }
       } else {
         const uint8_t* blk = row + static_cast<size_t>(b) * 210;
@@ -287,7 +290,7 @@ void ConfigureTiles() {
     cfg.colsb[i] = 64;
   }
   cfg.colsb[0] = cfg.colsb[1] = kKA;  // weights of one lane, lo and hi parts
-  cfg.rows[2] = kKA / 4;              // activations of one lane
+  cfg.rows[2] = cfg.rows[5] = kKA / 4;  // activations of one lane (two token blocks)
   _tile_loadconfig(&cfg);
 }
 
@@ -297,94 +300,89 @@ inline __m512 LaneSum8(const __m512* l) {
                        _mm512_add_ps(_mm512_add_ps(l[1], l[5]), _mm512_add_ps(l[3], l[7])));
 }
 
-// Tile products of one lane for superblock b into result tiles kBuf (0: tiles 3, 4; 1: 6, 7)
-// and cb (lo part at cb, hi part at cb + 256).
-template <bool kQ6, int kBuf>
-inline void IssueLane(const int8_t* wl, const int32_t* xl, int32_t* cb) {
+// Tile products of one lane of one superblock for kN token blocks (1 or 2) sharing the
+// weight tiles 0 (lo) and 1 (hi); activations in tiles 2 and 5; results in tiles 3, 4 (block
+// 0) and 6, 7 (block 1), stored to cb as [block][lo, hi][16 rows][16 tokens].
+template <bool kQ6, int kN>
+inline void IssueLane(const int8_t* wl, const int32_t* x0, const int32_t* x1, int32_t* cb) {
   constexpr int kKA = kQ6 ? 64 : 32;
   _tile_loadd(0, wl, kKA);
   _tile_loadd(1, wl + kTile * kKA, kKA);
-  _tile_loadd(2, xl, 64);
-  if constexpr (kBuf == 0) {
-    _tile_zero(3);
-    _tile_zero(4);
-    _tile_dpbssd(3, 0, 2);
-    _tile_dpbssd(4, 1, 2);
-    _tile_stored(3, cb, 64);
-    _tile_stored(4, cb + 256, 64);
-  } else {
+  _tile_loadd(2, x0, 64);
+  if constexpr (kN == 2) _tile_loadd(5, x1, 64);
+  _tile_zero(3);
+  _tile_zero(4);
+  _tile_dpbssd(3, 0, 2);
+  _tile_dpbssd(4, 1, 2);
+  if constexpr (kN == 2) {
     _tile_zero(6);
     _tile_zero(7);
-    _tile_dpbssd(6, 0, 2);
-    _tile_dpbssd(7, 1, 2);
-    _tile_stored(6, cb, 64);
-    _tile_stored(7, cb + 256, 64);
+    _tile_dpbssd(6, 0, 5);
+    _tile_dpbssd(7, 1, 5);
+  }
+  _tile_stored(3, cb, 64);
+  _tile_stored(4, cb + 256, 64);
+  if constexpr (kN == 2) {
+    _tile_stored(6, cb + 512, 64);
+    _tile_stored(7, cb + 768, 64);
   }
 }
 
-// Q4_K min lane: mins (tile 5) times the natural activations of two chunks.
-template <int kBuf>
-inline void IssueMin(const int8_t* wm, const int32_t* xm, int32_t* cb) {
-  _tile_loadd(5, wm, 64);
-  if constexpr (kBuf == 0) {
-    _tile_loadd(4, xm, 64);
-    _tile_zero(3);
-    _tile_dpbssd(3, 5, 4);
-    _tile_stored(3, cb, 64);
-  } else {
-    _tile_loadd(7, xm, 64);
-    _tile_zero(6);
-    _tile_dpbssd(6, 5, 7);
-    _tile_stored(6, cb, 64);
-  }
-}
+// Per token block of a row block: X, the d vectors [nb][16 rows] over its tokens, and for
+// Q4_K the 32-element sums and the -d_x * dmin_w vectors.
+struct BlockArgs {
+  const int32_t* x;
+  const __m512* d;
+  const __m512* dm;
+  const float* bs;  // [nb][8][16 tokens]
+};
 
-// One row block x token block: lane by lane, each lane's 16 row accumulators stay in
-// registers over all superblocks (added in superblock order); superblock b + 1's tile
-// products are issued before b's results are added. lanes[i * 16 + r] receives lane i of
-// row r (Q4_K: min lanes at i = 8..11).
-template <bool kQ6>
-void RowBlockTokens(const int8_t* wt, const int8_t* wm, const int32_t* xt, const __m512* dvec, const __m512* dmvec,
-                    int64_t nb, int32_t* cbuf, __m512* lanes) {
+// kN token blocks x one row block, superblock by superblock: lane i + 1's tile products are
+// issued before lane i's results are added (cbuf halves alternate). lanes[(k * 12 + i) * 16 + r]
+// accumulates lane i of row r for block k (Q4_K: min lanes at i = 8..11), in superblock order.
+template <bool kQ6, int kN>
+void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs* blk, int64_t nb, int32_t* cbuf, __m512* lanes) {
   constexpr int kKA = kQ6 ? 64 : 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;
-  for (int i = 0; i < 8; ++i) {
-    auto wl = [&](int64_t b) { return wt + (static_cast<size_t>(b) * 8 + i) * kLaneBytes; };
-    auto xl = [&](int64_t b) { return xt + b * kXRows * kTile + (kQ6 ? 16 * i : 8 * i) * kTile; };
-    __m512 acc[kTile];
-    for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
-    IssueLane<kQ6, 0>(wl(0), xl(0), cbuf);
-    for (int64_t b = 0; b < nb; ++b) {
-      if (b + 1 < nb) {
-        if ((b + 1) & 1) IssueLane<kQ6, 1>(wl(b + 1), xl(b + 1), cbuf + 512);
-        else IssueLane<kQ6, 0>(wl(b + 1), xl(b + 1), cbuf);
-      }
-      const int32_t* cb = cbuf + (b & 1) * 512;
-      const __m512* d = dvec + b * kTile;
-      for (int r = 0; r < kTile; ++r) {
-        const __m512i sumi = _mm512_add_epi32(_mm512_load_si512(cb + 16 * r), _mm512_slli_epi32(_mm512_load_si512(cb + 256 + 16 * r), 7));
-        acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(sumi), acc[r]);
+  constexpr int kLanes = 12;
+  for (int i = 0; i < kN * kLanes * kTile; ++i) lanes[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const int8_t* wb = wt + static_cast<size_t>(b) * 8 * kLaneBytes;
+    auto xl = [&](int k, int i) { return blk[k].x + b * kXRows<kQ6> * kTile + (kQ6 ? 16 * i : 8 * i) * kTile; };
+    auto issue = [&](int i) {
+      IssueLane<kQ6, kN>(wb + static_cast<size_t>(i) * kLaneBytes, xl(0, i), xl(kN - 1, i), cbuf + (i & 1) * 1024);
+    };
+    issue(0);
+    for (int i = 0; i < 8; ++i) {
+      if (i + 1 < 8) issue(i + 1);
+      const int32_t* cb = cbuf + (i & 1) * 1024;
+      for (int k = 0; k < kN; ++k) {
+        const __m512* d = blk[k].d + b * kTile;
+        __m512* acc = lanes + (k * kLanes + i) * kTile;
+        const int32_t* c = cb + k * 512;
+        for (int r = 0; r < kTile; ++r) {
+          const __m512i sumi = _mm512_add_epi32(_mm512_load_si512(c + 16 * r), _mm512_slli_epi32(_mm512_load_si512(c + 256 + 16 * r), 7));
+          acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(sumi), acc[r]);
+        }
       }
     }
-    for (int r = 0; r < kTile; ++r) lanes[i * kTile + r] = acc[r];
-  }
-  if constexpr (!kQ6) {
-    for (int j = 0; j < 4; ++j) {
-      auto wmj = [&](int64_t b) { return wm + (static_cast<size_t>(b) * 4 + j) * kTile * 64; };
-      auto xm = [&](int64_t b) { return xt + b * kXRows * kTile + (64 + 16 * j) * kTile; };
-      __m512 acc[kTile];
-      for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
-      IssueMin<0>(wmj(0), xm(0), cbuf);
-      for (int64_t b = 0; b < nb; ++b) {
-        if (b + 1 < nb) {
-          if ((b + 1) & 1) IssueMin<1>(wmj(b + 1), xm(b + 1), cbuf + 512);
-          else IssueMin<0>(wmj(b + 1), xm(b + 1), cbuf);
+    if constexpr (!kQ6) {
+      // Min lane j = m_{2j} * bs_{2j} + m_{2j+1} * bs_{2j+1}: products and sum are integers
+      // below 2^24, so the float arithmetic gives ggml's int32 value exactly.
+      for (int k = 0; k < kN; ++k) {
+        const __m512* dm = blk[k].dm + b * kTile;
+        const float* bs = blk[k].bs + b * 8 * kTile;
+        for (int j = 0; j < 4; ++j) {
+          const __m512 b0 = _mm512_loadu_ps(bs + 2 * j * kTile), b1 = _mm512_loadu_ps(bs + (2 * j + 1) * kTile);
+          const float* m0 = mnf + (b * 8 + 2 * j) * kTile;
+          const float* m1 = m0 + kTile;
+          __m512* acc = lanes + (k * kLanes + 8 + j) * kTile;
+          for (int r = 0; r < kTile; ++r) {
+            const __m512 mins = _mm512_fmadd_ps(_mm512_set1_ps(m1[r]), b1, _mm512_mul_ps(_mm512_set1_ps(m0[r]), b0));
+            acc[r] = _mm512_fmadd_ps(dm[r], mins, acc[r]);
+          }
         }
-        const int32_t* cb = cbuf + (b & 1) * 512;
-        const __m512* d = dmvec + b * kTile;
-        for (int r = 0; r < kTile; ++r) acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(_mm512_load_si512(cb + 16 * r)), acc[r]);
       }
-      for (int r = 0; r < kTile; ++r) lanes[(8 + j) * kTile + r] = acc[r];
     }
   }
 }
@@ -393,61 +391,80 @@ template <bool kQ6>
 void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedActs& a, int64_t t0,
                    int64_t t1, float* y, int64_t ldy) {
   constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr int kLanes = 12;
   const int64_t nb = cols / 256;
   const int64_t ntb = (t1 - t0 + kTile - 1) / kTile;
-  const size_t x_ints = static_cast<size_t>(nb) * kXRows * kTile;
+  const size_t x_ints = static_cast<size_t>(nb) * kXRows<kQ6> * kTile;
   const size_t wt_bytes = static_cast<size_t>(nb) * 8 * 2 * kTile * kKA;
-  const size_t wm_bytes = kQ6 ? 64 : static_cast<size_t>(nb) * 4 * kTile * 64;
-  static thread_local Scratch scratch;
-  const size_t sz_x = x_ints * 4 * ntb, sz_dx = static_cast<size_t>(nb) * kTile * 4 * ntb;
-  const size_t sz_d = static_cast<size_t>(nb) * kTile * 4;
+  const size_t per_sb = static_cast<size_t>(nb) * kTile;  // floats of one [nb][16] array
   auto round64 = [](size_t v) { return (v + 63) & ~size_t{63}; };
-  auto* base = static_cast<uint8_t*>(scratch.Get(round64(sz_x) + round64(sz_dx) + round64(wt_bytes) + round64(wm_bytes) +
-                                                 2 * round64(sz_d) + 4 * 1024 + 2 * sz_d * kTile + 12 * kTile * 64));
-  auto* x = reinterpret_cast<int32_t*>(base);
-  auto* dx = reinterpret_cast<float*>(base + round64(sz_x));
-  auto* wt = reinterpret_cast<int8_t*>(base + round64(sz_x) + round64(sz_dx));
-  auto* wm = wt + round64(wt_bytes);
-  auto* dw = reinterpret_cast<float*>(wm + round64(wm_bytes));
-  auto* dmin = dw + round64(sz_d) / 4;
-  auto* cbuf = reinterpret_cast<int32_t*>(reinterpret_cast<uint8_t*>(dmin) + round64(sz_d));  // 4 x 16 x 16
-  auto* dvec = reinterpret_cast<__m512*>(cbuf + 4 * 256);  // [nb][16 rows] over the tokens: d_x * d_w
-  __m512* dmvec = dvec + nb * kTile;                        // -d_x * dmin_w
-  __m512* lanes = dmvec + nb * kTile;                       // [12 lanes][16 rows] accumulators
+  const size_t sz_x = round64(x_ints * 4) * ntb, sz_dx = round64(per_sb * 4) * ntb, sz_bs = round64(per_sb * 8 * 4) * ntb;
+  const size_t sz_wt = round64(wt_bytes), sz_mn = round64(per_sb * 8 * 4), sz_d = round64(per_sb * 4);
+  const size_t sz_vec = per_sb * 64;  // [nb][16] zmm
+  static thread_local Scratch scratch;
+  auto* p = static_cast<uint8_t*>(scratch.Get(sz_x + sz_dx + sz_bs + sz_wt + sz_mn + 2 * sz_d + 4 * 2048 + 4 * sz_vec +
+                                              2 * kLanes * kTile * 64));
+  auto take = [&p](size_t bytes) {
+    uint8_t* q = p;
+    p += bytes;
+    return q;
+  };
+  auto* x = reinterpret_cast<int32_t*>(take(sz_x));
+  auto* dx = reinterpret_cast<float*>(take(sz_dx));
+  auto* bs = reinterpret_cast<float*>(take(sz_bs));
+  auto* wt = reinterpret_cast<int8_t*>(take(sz_wt));
+  auto* mnf = reinterpret_cast<float*>(take(sz_mn));
+  auto* dw = reinterpret_cast<float*>(take(sz_d));
+  auto* dmin = reinterpret_cast<float*>(take(sz_d));
+  auto* cbuf = reinterpret_cast<int32_t*>(take(4 * 2048));                 // 2 halves x [2 blocks][lo, hi][16][16]
+  auto* vecs = reinterpret_cast<__m512*>(take(4 * sz_vec));                // [2 blocks][d, dm][nb][16]
+  auto* lanes = reinterpret_cast<__m512*>(take(2 * kLanes * kTile * 64));  // [2 blocks][12 lanes][16 rows]
 
   const LanePermute lp;
   for (int64_t tb = 0; tb < ntb; ++tb) {
     const int64_t t = t0 + tb * kTile;
-    PrepareTokens<kQ6>(a, t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)), nb, lp, x + tb * x_ints,
-                       dx + tb * nb * kTile);
+    PrepareTokens<kQ6>(a, t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)), nb, lp, x + tb * (sz_x / ntb / 4),
+                       dx + tb * (sz_dx / ntb / 4), bs + tb * (sz_bs / ntb / 4));
   }
   ConfigureTiles<kQ6>();
   for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
     const int nr = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
-    PrepareRows<kQ6>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, wm, dw, dmin);
-    for (int64_t tb = 0; tb < ntb; ++tb) {
-      const float* dxt = dx + tb * nb * kTile;
-      for (int64_t b = 0; b < nb; ++b) {
-        const __m512 dxv = _mm512_loadu_ps(dxt + b * kTile);
-        const __m512 ndx = _mm512_xor_ps(dxv, _mm512_set1_ps(-0.0f));  // -d_x, as ggml negates
-        for (int r = 0; r < kTile; ++r) {
-          dvec[b * kTile + r] = _mm512_mul_ps(dxv, _mm512_set1_ps(dw[b * kTile + r]));
-          if constexpr (!kQ6) dmvec[b * kTile + r] = _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[b * kTile + r]));
+    PrepareRows<kQ6>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, mnf, dw, dmin);
+    for (int64_t tb = 0; tb < ntb; tb += 2) {
+      const int n_blocks = tb + 1 < ntb ? 2 : 1;
+      BlockArgs blk[2];
+      for (int k = 0; k < n_blocks; ++k) {
+        const float* dxt = dx + (tb + k) * (sz_dx / ntb / 4);
+        __m512* d = vecs + k * 2 * per_sb;
+        __m512* dm = d + per_sb;
+        for (int64_t b = 0; b < nb; ++b) {
+          const __m512 dxv = _mm512_loadu_ps(dxt + b * kTile);
+          const __m512 ndx = _mm512_xor_ps(dxv, _mm512_set1_ps(-0.0f));  // -d_x, as ggml negates
+          for (int r = 0; r < kTile; ++r) {
+            d[b * kTile + r] = _mm512_mul_ps(dxv, _mm512_set1_ps(dw[b * kTile + r]));
+            if constexpr (!kQ6) dm[b * kTile + r] = _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[b * kTile + r]));
+          }
         }
+        blk[k] = BlockArgs{x + (tb + k) * (sz_x / ntb / 4), d, dm, bs + (tb + k) * (sz_bs / ntb / 4)};
       }
-      RowBlockTokens<kQ6>(wt, wm, x + tb * x_ints, dvec, dmvec, nb, cbuf, lanes);
-      const int tn = static_cast<int>(std::min<int64_t>(kTile, t1 - (t0 + tb * kTile)));
-      for (int r = 0; r < nr; ++r) {
-        __m512 l[8];
-        for (int i = 0; i < 8; ++i) l[i] = lanes[i * kTile + r];
-        __m512 v = LaneSum8(l);
-        if constexpr (!kQ6) {
-          const __m512* m = lanes + 8 * kTile + r;
-          v = _mm512_add_ps(v, _mm512_add_ps(_mm512_add_ps(m[0], m[2 * kTile]), _mm512_add_ps(m[kTile], m[3 * kTile])));
+      if (n_blocks == 2) RowBlockTokens<kQ6, 2>(wt, mnf, blk, nb, cbuf, lanes);
+      else RowBlockTokens<kQ6, 1>(wt, mnf, blk, nb, cbuf, lanes);
+      for (int k = 0; k < n_blocks; ++k) {
+        const int64_t tk = t0 + (tb + k) * kTile;
+        const int tn = static_cast<int>(std::min<int64_t>(kTile, t1 - tk));
+        const __m512* ln = lanes + k * kLanes * kTile;
+        for (int r = 0; r < nr; ++r) {
+          __m512 l[8];
+          for (int i = 0; i < 8; ++i) l[i] = ln[i * kTile + r];
+          __m512 v = LaneSum8(l);
+          if constexpr (!kQ6) {
+            const __m512* m = ln + 8 * kTile + r;
+            v = _mm512_add_ps(v, _mm512_add_ps(_mm512_add_ps(m[0], m[2 * kTile]), _mm512_add_ps(m[kTile], m[3 * kTile])));
+          }
+          alignas(64) float out[kTile];
+          _mm512_store_ps(out, v);
+          for (int q = 0; q < tn; ++q) y[(tk + q) * ldy + r0 + r] = out[q];
         }
-        alignas(64) float out[kTile];
-        _mm512_store_ps(out, v);
-        for (int k = 0; k < tn; ++k) y[(t0 + tb * kTile + k) * ldy + r0 + r] = out[k];
       }
     }
   }
