@@ -290,7 +290,7 @@ void ConfigureTiles() {
     cfg.colsb[i] = 64;
   }
   cfg.colsb[0] = cfg.colsb[1] = kKA;  // weights of one lane, lo and hi parts
-  cfg.rows[2] = cfg.rows[5] = kKA / 4;  // activations of one lane (two token blocks)
+  cfg.rows[2] = kKA / 4;              // activations of one lane
   _tile_loadconfig(&cfg);
 }
 
@@ -300,35 +300,24 @@ inline __m512 LaneSum8(const __m512* l) {
                        _mm512_add_ps(_mm512_add_ps(l[1], l[5]), _mm512_add_ps(l[3], l[7])));
 }
 
-// Tile products of one lane of one superblock for kN token blocks (1 or 2) sharing the
-// weight tiles 0 (lo) and 1 (hi); activations in tiles 2 and 5; results in tiles 3, 4 (block
-// 0) and 6, 7 (block 1), stored to cb as [block][lo, hi][16 rows][16 tokens].
-template <bool kQ6, int kN>
-inline void IssueLane(const int8_t* wl, const int32_t* x0, const int32_t* x1, int32_t* cb) {
+// Tile products of one lane of one superblock for one token block: weights in tiles 0 (lo)
+// and 1 (hi), activations in tile 2, results in tiles 3 and 4, stored to cb as
+// [lo, hi][16 rows][16 tokens].
+template <bool kQ6>
+inline void IssueLane(const int8_t* wl, const int32_t* xl, int32_t* cb) {
   constexpr int kKA = kQ6 ? 64 : 32;
   _tile_loadd(0, wl, kKA);
   _tile_loadd(1, wl + kTile * kKA, kKA);
-  _tile_loadd(2, x0, 64);
-  if constexpr (kN == 2) _tile_loadd(5, x1, 64);
+  _tile_loadd(2, xl, 64);
   _tile_zero(3);
   _tile_zero(4);
   _tile_dpbssd(3, 0, 2);
   _tile_dpbssd(4, 1, 2);
-  if constexpr (kN == 2) {
-    _tile_zero(6);
-    _tile_zero(7);
-    _tile_dpbssd(6, 0, 5);
-    _tile_dpbssd(7, 1, 5);
-  }
   _tile_stored(3, cb, 64);
   _tile_stored(4, cb + 256, 64);
-  if constexpr (kN == 2) {
-    _tile_stored(6, cb + 512, 64);
-    _tile_stored(7, cb + 768, 64);
-  }
 }
 
-// Per token block of a row block: X, the d vectors [nb][16 rows] over its tokens, and for
+// One token block of a row block: X, the d vectors [nb][16 rows] over its tokens, and for
 // Q4_K the 32-element sums and the -d_x * dmin_w vectors.
 struct BlockArgs {
   const int32_t* x;
@@ -337,52 +326,51 @@ struct BlockArgs {
   const float* bs;  // [nb][8][16 tokens]
 };
 
-// kN token blocks x one row block, superblock by superblock: lane i + 1's tile products are
-// issued before lane i's results are added (cbuf halves alternate). lanes[(k * 12 + i) * 16 + r]
-// accumulates lane i of row r for block k (Q4_K: min lanes at i = 8..11), in superblock order.
-template <bool kQ6, int kN>
-void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs* blk, int64_t nb, int32_t* cbuf, __m512* lanes) {
+// One row block x one token block, lane by lane over all superblocks, so that a lane's 16 row
+// accumulators stay in registers (added in superblock order); superblock b + 1's tile products
+// are issued before b's are added (cbuf halves alternate). lanes[i * 16 + r] receives lane i
+// of row r (Q4_K: min lanes at i = 8..11).
+template <bool kQ6>
+void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, int64_t nb, int32_t* cbuf, __m512* lanes) {
   constexpr int kKA = kQ6 ? 64 : 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;
-  constexpr int kLanes = 12;
-  for (int i = 0; i < kN * kLanes * kTile; ++i) lanes[i] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* wb = wt + static_cast<size_t>(b) * 8 * kLaneBytes;
-    auto xl = [&](int k, int i) { return blk[k].x + b * kXRows<kQ6> * kTile + (kQ6 ? 16 * i : 8 * i) * kTile; };
-    auto issue = [&](int i) {
-      IssueLane<kQ6, kN>(wb + static_cast<size_t>(i) * kLaneBytes, xl(0, i), xl(kN - 1, i), cbuf + (i & 1) * 1024);
+  for (int i = 0; i < 8; ++i) {
+    auto issue = [&](int64_t b) {
+      IssueLane<kQ6>(wt + (static_cast<size_t>(b) * 8 + i) * kLaneBytes,
+                     blk.x + b * kXRows<kQ6> * kTile + (kQ6 ? 16 * i : 8 * i) * kTile, cbuf + (b & 1) * 512);
     };
+    __m512 acc[kTile];
+    for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
     issue(0);
-    for (int i = 0; i < 8; ++i) {
-      if (i + 1 < 8) issue(i + 1);
-      const int32_t* cb = cbuf + (i & 1) * 1024;
-      for (int k = 0; k < kN; ++k) {
-        const __m512* d = blk[k].d + b * kTile;
-        __m512* acc = lanes + (k * kLanes + i) * kTile;
-        const int32_t* c = cb + k * 512;
-        for (int r = 0; r < kTile; ++r) {
-          const __m512i sumi = _mm512_add_epi32(_mm512_load_si512(c + 16 * r), _mm512_slli_epi32(_mm512_load_si512(c + 256 + 16 * r), 7));
-          acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(sumi), acc[r]);
-        }
+    for (int64_t b = 0; b < nb; ++b) {
+      if (b + 1 < nb) issue(b + 1);
+      const int32_t* c = cbuf + (b & 1) * 512;
+      const __m512* d = blk.d + b * kTile;
+      for (int r = 0; r < kTile; ++r) {
+        const __m512i sumi = _mm512_add_epi32(_mm512_load_si512(c + 16 * r), _mm512_slli_epi32(_mm512_load_si512(c + 256 + 16 * r), 7));
+        acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(sumi), acc[r]);
       }
     }
-    if constexpr (!kQ6) {
-      // Min lane j = m_{2j} * bs_{2j} + m_{2j+1} * bs_{2j+1}: products and sum are integers
-      // below 2^24, so the float arithmetic gives ggml's int32 value exactly.
-      for (int k = 0; k < kN; ++k) {
-        const __m512* dm = blk[k].dm + b * kTile;
-        const float* bs = blk[k].bs + b * 8 * kTile;
-        for (int j = 0; j < 4; ++j) {
-          const __m512 b0 = _mm512_loadu_ps(bs + 2 * j * kTile), b1 = _mm512_loadu_ps(bs + (2 * j + 1) * kTile);
-          const float* m0 = mnf + (b * 8 + 2 * j) * kTile;
-          const float* m1 = m0 + kTile;
-          __m512* acc = lanes + (k * kLanes + 8 + j) * kTile;
-          for (int r = 0; r < kTile; ++r) {
-            const __m512 mins = _mm512_fmadd_ps(_mm512_set1_ps(m1[r]), b1, _mm512_mul_ps(_mm512_set1_ps(m0[r]), b0));
-            acc[r] = _mm512_fmadd_ps(dm[r], mins, acc[r]);
-          }
+    for (int r = 0; r < kTile; ++r) lanes[i * kTile + r] = acc[r];
+  }
+  if constexpr (!kQ6) {
+    // Min lane j = m_{2j} * bs_{2j} + m_{2j+1} * bs_{2j+1}: products and sum are integers
+    // below 2^24, so the float arithmetic gives ggml's int32 value exactly.
+    for (int j = 0; j < 4; ++j) {
+      __m512 acc[kTile];
+      for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
+      for (int64_t b = 0; b < nb; ++b) {
+        const __m512* dm = blk.dm + b * kTile;
+        const float* bs = blk.bs + b * 8 * kTile;
+        const __m512 b0 = _mm512_loadu_ps(bs + 2 * j * kTile), b1 = _mm512_loadu_ps(bs + (2 * j + 1) * kTile);
+        const float* m0 = mnf + (b * 8 + 2 * j) * kTile;
+        const float* m1 = m0 + kTile;
+        for (int r = 0; r < kTile; ++r) {
+          const __m512 mins = _mm512_fmadd_ps(_mm512_set1_ps(m1[r]), b1, _mm512_mul_ps(_mm512_set1_ps(m0[r]), b0));
+          acc[r] = _mm512_fmadd_ps(dm[r], mins, acc[r]);
         }
       }
+      for (int r = 0; r < kTile; ++r) lanes[(8 + j) * kTile + r] = acc[r];
     }
   }
 }
@@ -402,8 +390,8 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
   const size_t sz_wt = round64(wt_bytes), sz_mn = round64(per_sb * 8 * 4), sz_d = round64(per_sb * 4);
   const size_t sz_vec = per_sb * 64;  // [nb][16] zmm
   static thread_local Scratch scratch;
-  auto* p = static_cast<uint8_t*>(scratch.Get(sz_x + sz_dx + sz_bs + sz_wt + sz_mn + 2 * sz_d + 4 * 2048 + 4 * sz_vec +
-                                              2 * kLanes * kTile * 64));
+  auto* p = static_cast<uint8_t*>(scratch.Get(sz_x + sz_dx + sz_bs + sz_wt + sz_mn + 2 * sz_d + 4 * 1024 + 2 * sz_vec +
+                                              kLanes * kTile * 64));
   auto take = [&p](size_t bytes) {
     uint8_t* q = p;
     p += bytes;
@@ -416,9 +404,9 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
   auto* mnf = reinterpret_cast<float*>(take(sz_mn));
   auto* dw = reinterpret_cast<float*>(take(sz_d));
   auto* dmin = reinterpret_cast<float*>(take(sz_d));
-  auto* cbuf = reinterpret_cast<int32_t*>(take(4 * 2048));                 // 2 halves x [2 blocks][lo, hi][16][16]
-  auto* vecs = reinterpret_cast<__m512*>(take(4 * sz_vec));                // [2 blocks][d, dm][nb][16]
-  auto* lanes = reinterpret_cast<__m512*>(take(2 * kLanes * kTile * 64));  // [2 blocks][12 lanes][16 rows]
+  auto* cbuf = reinterpret_cast<int32_t*>(take(4 * 1024));             // 2 halves x [lo, hi][16][16]
+  auto* vecs = reinterpret_cast<__m512*>(take(2 * sz_vec));            // [d, dm][nb][16]
+  auto* lanes = reinterpret_cast<__m512*>(take(kLanes * kTile * 64));  // [12 lanes][16 rows]
 
   const LanePermute lp;
   for (int64_t tb = 0; tb < ntb; ++tb) {
@@ -430,41 +418,33 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
   for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
     const int nr = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
     PrepareRows<kQ6>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, mnf, dw, dmin);
-    for (int64_t tb = 0; tb < ntb; tb += 2) {
-      const int n_blocks = tb + 1 < ntb ? 2 : 1;
-      BlockArgs blk[2];
-      for (int k = 0; k < n_blocks; ++k) {
-        const float* dxt = dx + (tb + k) * (sz_dx / ntb / 4);
-        __m512* d = vecs + k * 2 * per_sb;
-        __m512* dm = d + per_sb;
-        for (int64_t b = 0; b < nb; ++b) {
-          const __m512 dxv = _mm512_loadu_ps(dxt + b * kTile);
-          const __m512 ndx = _mm512_xor_ps(dxv, _mm512_set1_ps(-0.0f));  // -d_x, as ggml negates
-          for (int r = 0; r < kTile; ++r) {
-            d[b * kTile + r] = _mm512_mul_ps(dxv, _mm512_set1_ps(dw[b * kTile + r]));
-            if constexpr (!kQ6) dm[b * kTile + r] = _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[b * kTile + r]));
-          }
+    for (int64_t tb = 0; tb < ntb; ++tb) {
+      const float* dxt = dx + tb * (sz_dx / ntb / 4);
+      __m512* d = vecs;
+      __m512* dm = d + per_sb;
+      for (int64_t b = 0; b < nb; ++b) {
+        const __m512 dxv = _mm512_loadu_ps(dxt + b * kTile);
+        const __m512 ndx = _mm512_xor_ps(dxv, _mm512_set1_ps(-0.0f));  // -d_x, as ggml negates
+        for (int r = 0; r < kTile; ++r) {
+          d[b * kTile + r] = _mm512_mul_ps(dxv, _mm512_set1_ps(dw[b * kTile + r]));
+          if constexpr (!kQ6) dm[b * kTile + r] = _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[b * kTile + r]));
         }
-        blk[k] = BlockArgs{x + (tb + k) * (sz_x / ntb / 4), d, dm, bs + (tb + k) * (sz_bs / ntb / 4)};
       }
-      if (n_blocks == 2) RowBlockTokens<kQ6, 2>(wt, mnf, blk, nb, cbuf, lanes);
-      else RowBlockTokens<kQ6, 1>(wt, mnf, blk, nb, cbuf, lanes);
-      for (int k = 0; k < n_blocks; ++k) {
-        const int64_t tk = t0 + (tb + k) * kTile;
-        const int tn = static_cast<int>(std::min<int64_t>(kTile, t1 - tk));
-        const __m512* ln = lanes + k * kLanes * kTile;
-        for (int r = 0; r < nr; ++r) {
-          __m512 l[8];
-          for (int i = 0; i < 8; ++i) l[i] = ln[i * kTile + r];
-          __m512 v = LaneSum8(l);
-          if constexpr (!kQ6) {
-            const __m512* m = ln + 8 * kTile + r;
-            v = _mm512_add_ps(v, _mm512_add_ps(_mm512_add_ps(m[0], m[2 * kTile]), _mm512_add_ps(m[kTile], m[3 * kTile])));
-          }
-          alignas(64) float out[kTile];
-          _mm512_store_ps(out, v);
-          for (int q = 0; q < tn; ++q) y[(tk + q) * ldy + r0 + r] = out[q];
+      const BlockArgs blk{x + tb * (sz_x / ntb / 4), d, dm, bs + tb * (sz_bs / ntb / 4)};
+      RowBlockTokens<kQ6>(wt, mnf, blk, nb, cbuf, lanes);
+      const int64_t tk = t0 + tb * kTile;
+      const int tn = static_cast<int>(std::min<int64_t>(kTile, t1 - tk));
+      for (int r = 0; r < nr; ++r) {
+        __m512 l[8];
+        for (int i = 0; i < 8; ++i) l[i] = lanes[i * kTile + r];
+        __m512 v = LaneSum8(l);
+        if constexpr (!kQ6) {
+          const __m512* m = lanes + 8 * kTile + r;
+          v = _mm512_add_ps(v, _mm512_add_ps(_mm512_add_ps(m[0], m[2 * kTile]), _mm512_add_ps(m[kTile], m[3 * kTile])));
         }
+        alignas(64) float out[kTile];
+        _mm512_store_ps(out, v);
+        for (int q = 0; q < tn; ++q) y[(tk + q) * ldy + r0 + r] = out[q];
       }
     }
   }
