@@ -645,7 +645,7 @@ TEST(KernelMatMul, TokenTiledPrefillEqualsDecodeDotPerToken) {
         const int64_t cols = f.block * 3;
         const auto w = RandomWeights(type, rows, cols, static_cast<uint32_t>(700 + rows));
         WeightView wv{type, w.data(), rows, cols, RowBytes(type, cols)};
-        for (int64_t n : {2, 5, 9, 70}) {
+        for (int64_t n : {2, 5, 9, 70, 300}) {  // 300: more than one dot_q_tokens call
           const auto x = RandomFloats(n * cols, static_cast<uint32_t>(800 + n));
           std::vector<float> got(n * rows, -1.0f);
           MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);

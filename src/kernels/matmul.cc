@@ -6,7 +6,7 @@
 // per token.
 // Prefill: activations are quantized in parallel (one row per token). Types with
 // dot_q_tokens (ggml multiplies them with its per-token vec_dot at every batch size) run it
-// on claimed row chunks, tokens in chunks of kTokenChunk. The others: threads claim macro
+// on claimed row chunks, tokens in chunks of TokensPerCall. The others: threads claim macro
 // tiles of kMacroRows weight rows; each packs its rows into interleaved 8-row panels
 // (thread-local scratch) and runs the GEMM micro-kernel over the tokens in chunks of
 // kTokenChunk (so a chunk of activations stays in L2 while all panels of the tile use it).
@@ -27,6 +27,15 @@ constexpr int64_t kGemmMinTokens = 4;
 constexpr int kMacroPanels = 4;
 constexpr int64_t kMacroRows = kMacroPanels * kPanelRows;
 constexpr int64_t kTokenChunk = 64;
+
+// Tokens per dot_q_tokens call. Each call unpacks its rows' weight blocks once per tile of
+// rows (the AMX kernels into tile layout, ~20% of their time at 64 tokens), so more tokens
+// amortize that, while the call's activations (~2 bytes per column and token in tile layout)
+// should stay within about 1 MiB of L2: 256 tokens at 2048 columns, 64 from 16384 on.
+int64_t TokensPerCall(int64_t cols) {
+  const int64_t t = std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(cols, 1), 64, 256);
+  return t & ~int64_t{15};
+}
 
 // Q4_0 with rows % 8 == 0 is repacked by ggml's CPU backend into 8-row interleaved blocks
 // whose kernels, for one token as for many, add each block as acc = fma(sumi, d_w * d_x, acc)
@@ -107,10 +116,9 @@ void RowsOf(const Job& job, const WeightView& w, const BlockFormat* fmt, float* 
     const int64_t r1 = std::min(w.rows, r0 + chunk_rows);
     const uint8_t* wr = base + static_cast<size_t>(r0) * w.row_stride;
     if (dot_tokens != nullptr) {
-      // Token chunks small enough that their activations stay in L1/L2 while the chunk's
-      // rows (at most 256) are reread from L2 for each.
-      for (int64_t t0 = 0; t0 < job.n; t0 += kTokenChunk)
-        dot_tokens(wr, w.row_stride, r1 - r0, w.cols, job.acts, t0, std::min(job.n, t0 + kTokenChunk), y + r0, w.rows);
+      const int64_t step = TokensPerCall(w.cols);
+      for (int64_t t0 = 0; t0 < job.n; t0 += step)
+        dot_tokens(wr, w.row_stride, r1 - r0, w.cols, job.acts, t0, std::min(job.n, t0 + step), y + r0, w.rows);
       continue;
     }
     for (int64_t t = 0; t < job.n; ++t) {
