@@ -1,26 +1,28 @@
-// AMX-INT8 prefill for Q4_K and Q6_K, bit-identical to the AVX-512 tiles of x86_kernels.inc
-// (ggml's vec_dot_q4_K_q8_K / vec_dot_q6_K_q8_K arithmetic).
+// AMX-INT8 prefill for Q4_K, Q5_K and Q6_K, bit-identical to the AVX-512 tiles of
+// x86_kernels.inc (ggml's vec_dot_q4_K_q8_K / _q5_K_q8_K / _q6_K_q8_K arithmetic).
 //
 // What must match: per (row, token, superblock) the 8 int32 lanes sumi_i, converted to float
 // and added as acc_i = fma(d_x * d_w, float(sumi_i), acc_i) in superblock order (Q4_K also
-// its 4 min lanes into their own accumulator), then ggml's fixed horizontal sum. Integer
-// arithmetic is exact, so each lane may be computed any way at all; here as tile products:
+// its 4 min lanes into their own accumulator, Q5_K their sum into a scalar), then ggml's
+// fixed horizontal sum. Integer arithmetic is exact, so each lane may be computed any way at
+// all; here as tile products:
 //   lane i of a superblock uses the elements K_i = {32c + 4i + j : chunk c < 8, j < 4} with
-//   weights w = scale_c * u (Q4_K: u 0..15, scale 0..63; Q6_K: u 0..63, scale int8 per 16
-//   elements). w is split as lo + 128 * hi (lo = w & 127, hi = w >> 7, both int8), and
+//   weights w = scale_c * u (Q4_K: u 0..15, Q5_K: u 0..31, scale 0..63; Q6_K: u 0..63, scale
+//   int8 per 16 elements). w is split as lo + 128 * hi (lo = w & 127, hi = w >> 7, both int8), and
 //   C_lo[r][t] = sum_{k in K_i} lo[r][k] * q[t][k] (TDPBSSD, 16 rows x 16 tokens), likewise
 //   C_hi, so sumi_i = C_lo + 128 * C_hi.
 //   Q6_K's offset term 32 * (scale_{2i} * bsum16_{2i} + scale_{2i+1} * bsum16_{2i+1}) is
 //   the dot of chunk i's activations with -32 * scale: its 32 elements are appended to K_i
 //   (so one 64-byte tile row per lane holds both parts).
-//   Q4_K's min lane j = m_{2j} * bsum32_{2j} + m_{2j+1} * bsum32_{2j+1} is the dot of chunks
-//   2j, 2j+1 with the 6-bit mins (int8 as they are).
-// Layouts (tile A = weights, 16 rows; tile B = activations, 16 tokens x 4 bytes per row):
+//   The Q4_K / Q5_K min terms (6-bit mins times 32-element sums) are integers below 2^24,
+//   computed exactly in float vector arithmetic.
+// Prefill runs row block (16 rows) by token block (16 tokens), each lane over all superblocks
+// with its accumulators in registers. Layouts (tile A = weights, 16 rows; tile B =
+// activations, 16 tokens x 4 bytes per row):
 //   W[b][i][p][r][KA]   row r's lane-i bytes of part p (KA = 32, Q6_K 64 with the offset part)
-//   Wm[b][j][r][64]     Q4_K: m_{2j} x 32, m_{2j+1} x 32
-//   X[tb][b][128][16][4] per superblock 128 dword rows over the 16 tokens of block tb:
-//                        Q4_K rows 8i + c = dword i of chunk c (K_i), rows 64 + 8c + q = dword q
-//                        of chunk c (natural order); Q6_K rows 16i + c and 16i + 8 + q.
+//   X[tb][b][rows][16][4] per superblock dword rows over the 16 tokens of block tb:
+//                        Q4_K / Q5_K 64 rows, 8i + c = dword i of chunk c (K_i); Q6_K 128 rows,
+//                        16i + c (K_i) and 16i + 8 + q = dword q of chunk i.
 // Only reached after AmxKQuantTokens has confirmed AMX (cpuid, XCR0, Linux permission).
 #include "kernels/kquant_amx.h"
 
@@ -123,7 +125,7 @@ inline void Transpose16(const __m512i in[16], __m512i out[16]) {
 template <bool kQ6>
 constexpr int kXRows = kQ6 ? 128 : 64;
 
-// X row of dword index rho (0..63: K_i order 8i + c; 64..127: natural 8c + q).
+// X row of dword index rho (0..63: K_i order 8i + c; Q6_K 64..127: natural 8c + q).
 template <bool kQ6>
 constexpr int XRow(int rho) {
   if constexpr (!kQ6) return rho;
@@ -191,7 +193,7 @@ inline void ScalesMinsQ4K(const uint8_t* q, int* sc, int* mn) {
 }
 
 // Weight rows [0, nr) (nr <= 16; the rest zero) of one row block into W (and Wm, dw, dmin).
-template <bool kQ6>
+template <bool kQ6, bool kQ5>
 void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const LanePermute& lp, int8_t* wt, float* mnf,
                  float* dw, float* dmin) {
   constexpr int kKA = kQ6 ? 64 : 32;
@@ -209,15 +211,22 @@ void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const Lane
       __m256i part[2][8];  // [lo/hi][chunk c], kept in registers (no store-forwarding stalls)
       int8_t* out = wt + static_cast<size_t>(b) * block_bytes;
       if constexpr (!kQ6) {
-        const uint8_t* blk = row + static_cast<size_t>(b) * 144;
+        // Q4_K: d, dmin, scales[12], qs[128]; Q5_K: the same with qh[32] before qs.
+        const uint8_t* blk = row + static_cast<size_t>(b) * (kQ5 ? 176 : 144);
         dw[b * kTile + r] = Half(blk);
         dmin[b * kTile + r] = Half(blk + 2);
         int sc[8], mn[8];
         ScalesMinsQ4K(blk + 4, sc, mn);
         for (int j = 0; j < 4; ++j) {
-          const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * j));
+          const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + (kQ5 ? 48 : 16) + 32 * j));
           const __m256i m4 = _mm256_set1_epi8(0x0F);
-          const __m256i u[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
+          __m256i u[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
+          if constexpr (kQ5) {  // bit 2j (2j + 1) of qh byte k is the fifth bit of chunk 2j (2j + 1)
+            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16));
+            const __m256i one = _mm256_set1_epi8(1);
+            for (int h = 0; h < 2; ++h)
+              u[h] = _mm256_or_si256(u[h], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + h), one), 4));
+          }
           for (int h = 0; h < 2; ++h) {
             const int c = 2 * j + h;
             const __m512i w16 = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(u[h]), _mm512_set1_epi16(static_cast<int16_t>(sc[c])));
@@ -330,7 +339,7 @@ struct BlockArgs {
 // accumulators stay in registers (added in superblock order); superblock b + 1's tile products
 // are issued before b's are added (cbuf halves alternate). lanes[i * 16 + r] receives lane i
 // of row r (Q4_K: min lanes at i = 8..11).
-template <bool kQ6>
+template <bool kQ6, bool kQ5>
 void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, int64_t nb, int32_t* cbuf, __m512* lanes) {
   constexpr int kKA = kQ6 ? 64 : 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;
@@ -353,7 +362,24 @@ void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, in
     }
     for (int r = 0; r < kTile; ++r) lanes[i * kTile + r] = acc[r];
   }
-  if constexpr (!kQ6) {
+  if constexpr (kQ5) {
+    // Q5_K: all 8 min products summed per superblock (ggml's hadd of the 4 min lanes), an
+    // integer below 2^24 that the float sums give exactly, added by one fma into lane 8.
+    __m512 acc[kTile];
+    for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m512* dm = blk.dm + b * kTile;
+      const float* bs = blk.bs + b * 8 * kTile;
+      __m512 bc[8];
+      for (int c = 0; c < 8; ++c) bc[c] = _mm512_loadu_ps(bs + c * kTile);
+      for (int r = 0; r < kTile; ++r) {
+        __m512 total = _mm512_mul_ps(_mm512_set1_ps(mnf[(b * 8) * kTile + r]), bc[0]);
+        for (int c = 1; c < 8; ++c) total = _mm512_fmadd_ps(_mm512_set1_ps(mnf[(b * 8 + c) * kTile + r]), bc[c], total);
+        acc[r] = _mm512_fmadd_ps(dm[r], total, acc[r]);
+      }
+    }
+    for (int r = 0; r < kTile; ++r) lanes[8 * kTile + r] = acc[r];
+  } else if constexpr (!kQ6) {
     // Min lane j = m_{2j} * bs_{2j} + m_{2j+1} * bs_{2j+1}: products and sum are integers
     // below 2^24, so the float arithmetic gives ggml's int32 value exactly.
     for (int j = 0; j < 4; ++j) {
@@ -375,7 +401,7 @@ void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, in
   }
 }
 
-template <bool kQ6>
+template <bool kQ6, bool kQ5 = false>
 void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedActs& a, int64_t t0,
                    int64_t t1, float* y, int64_t ldy) {
   constexpr int kKA = kQ6 ? 64 : 32;
@@ -417,7 +443,7 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
   ConfigureTiles<kQ6>();
   for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
     const int nr = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
-    PrepareRows<kQ6>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, mnf, dw, dmin);
+    PrepareRows<kQ6, kQ5>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, mnf, dw, dmin);
     for (int64_t tb = 0; tb < ntb; ++tb) {
       const float* dxt = dx + tb * (sz_dx / ntb / 4);
       __m512* d = vecs;
@@ -431,14 +457,16 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
         }
       }
       const BlockArgs blk{x + tb * (sz_x / ntb / 4), d, dm, bs + tb * (sz_bs / ntb / 4)};
-      RowBlockTokens<kQ6>(wt, mnf, blk, nb, cbuf, lanes);
+      RowBlockTokens<kQ6, kQ5>(wt, mnf, blk, nb, cbuf, lanes);
       const int64_t tk = t0 + tb * kTile;
       const int tn = static_cast<int>(std::min<int64_t>(kTile, t1 - tk));
       for (int r = 0; r < nr; ++r) {
         __m512 l[8];
         for (int i = 0; i < 8; ++i) l[i] = lanes[i * kTile + r];
         __m512 v = LaneSum8(l);
-        if constexpr (!kQ6) {
+        if constexpr (kQ5) {
+          v = _mm512_add_ps(v, lanes[8 * kTile + r]);
+        } else if constexpr (!kQ6) {
           const __m512* m = lanes + 8 * kTile + r;
           v = _mm512_add_ps(v, _mm512_add_ps(_mm512_add_ps(m[0], m[2 * kTile]), _mm512_add_ps(m[kTile], m[3 * kTile])));
         }
@@ -476,6 +504,7 @@ DotRowsQTokensFn AmxKQuantTokens(GgmlType type) {
   static const bool usable = AmxUsable();
   if (!usable) return nullptr;
   if (type == GgmlType::Q4_K) return &AmxRowsTokens<false>;
+  if (type == GgmlType::Q5_K) return &AmxRowsTokens<false, true>;
   if (type == GgmlType::Q6_K) return &AmxRowsTokens<true>;
   return nullptr;
 }
