@@ -1,5 +1,5 @@
-// AMX-INT8 prefill for Q4_K, Q5_K and Q6_K, bit-identical to the AVX-512 tiles of
-// x86_kernels.inc (ggml's vec_dot_q4_K_q8_K / _q5_K_q8_K / _q6_K_q8_K arithmetic).
+// AMX-INT8 prefill for Q2_K..Q6_K, bit-identical to the AVX-512 tiles of x86_kernels.inc
+// (ggml's vec_dot_q2_K_q8_K .. vec_dot_q6_K_q8_K arithmetic).
 //
 // What must match: per (row, token, superblock) the 8 int32 lanes sumi_i, converted to float
 // and added as acc_i = fma(d_x * d_w, float(sumi_i), acc_i) in superblock order (Q4_K also
@@ -7,21 +7,22 @@
 // fixed horizontal sum. Integer arithmetic is exact, so each lane may be computed any way at
 // all; here as tile products:
 //   lane i of a superblock uses the elements K_i = {32c + 4i + j : chunk c < 8, j < 4} with
-//   weights w = scale_c * u (Q4_K: u 0..15, Q5_K: u 0..31, scale 0..63; Q6_K: u 0..63, scale
-//   int8 per 16 elements). w is split as lo + 128 * hi (lo = w & 127, hi = w >> 7, both int8), and
+//   weights w = scale * u (Q4_K: u 0..15, Q5_K: u 0..31, scale 0..63 per chunk; Q6_K: u 0..63,
+//   Q3_K: u - 4 in -4..3, Q2_K: u 0..3, scales per 16 elements: int8, 6 bits - 32, 4 bits). w is split as lo + 128 * hi (lo = w & 127, hi = w >> 7, both int8), and
 //   C_lo[r][t] = sum_{k in K_i} lo[r][k] * q[t][k] (TDPBSSD, 16 rows x 16 tokens), likewise
 //   C_hi, so sumi_i = C_lo + 128 * C_hi.
 //   Q6_K's offset term 32 * (scale_{2i} * bsum16_{2i} + scale_{2i+1} * bsum16_{2i+1}) is
 //   the dot of chunk i's activations with -32 * scale: its 32 elements are appended to K_i
 //   (so one 64-byte tile row per lane holds both parts).
-//   The Q4_K / Q5_K min terms (6-bit mins times 32-element sums) are integers below 2^24,
-//   computed exactly in float vector arithmetic.
+//   The Q4_K / Q5_K / Q2_K min terms (mins times 32- or 16-element sums) are integers below
+//   2^24, computed exactly in float vector arithmetic (Q2_K's go into the lane accumulator
+//   before its sumi, as in ggml).
 // Prefill runs row block (16 rows) by token block (16 tokens), each lane over all superblocks
 // with its accumulators in registers. Layouts (tile A = weights, 16 rows; tile B =
 // activations, 16 tokens x 4 bytes per row):
 //   W[b][i][p][r][KA]   row r's lane-i bytes of part p (KA = 32, Q6_K 64 with the offset part)
 //   X[tb][b][rows][16][4] per superblock dword rows over the 16 tokens of block tb:
-//                        Q4_K / Q5_K 64 rows, 8i + c = dword i of chunk c (K_i); Q6_K 128 rows,
+//                        Q2_K..Q5_K 64 rows, 8i + c = dword i of chunk c (K_i); Q6_K 128 rows,
 //                        16i + c (K_i) and 16i + 8 + q = dword q of chunk i.
 // Only reached after AmxKQuantTokens has confirmed AMX (cpuid, XCR0, Linux permission).
 #include "kernels/kquant_amx.h"
@@ -133,8 +134,8 @@ constexpr int XRow(int rho) {
 }
 
 // Activations of tokens [t, t + tn) (tn <= 16, the rest zero) into X for one token block;
-// d_x per superblock and token into dx[nb][16]; Q4_K: the 32-element sums into bs[nb][8][16].
-template <bool kQ6>
+// d_x per superblock and token into dx[nb][16]; the min terms' element sums into bs[nb][kBsGroups][16].
+template <bool kQ6, int kBsGroups>
 void PrepareTokens(const QuantizedActs& a, int64_t t, int tn, int64_t nb, const LanePermute& lp, int32_t* x,
                    float* dx, float* bs) {
   const int64_t cols = a.cols;
@@ -155,8 +156,11 @@ void PrepareTokens(const QuantizedActs& a, int64_t t, int tn, int64_t nb, const 
           for (int m = 0; m < 4; ++m) rows[4 + m][k] = z[m];
       }
       dx[b * kTile + k] = real ? a.d[(t + k) * (cols / 32) + b * 8] : 0.0f;
-      if constexpr (!kQ6)
+      // The exact element sums over 32 (kBsGroups 8) or 16 (kBsGroups 16) that the min terms use.
+      if constexpr (kBsGroups == 8)
         for (int c = 0; c < 8; ++c) bs[(b * 8 + c) * kTile + k] = real ? a.sum32[(t + k) * (cols / 32) + b * 8 + c] : 0.0f;
+      if constexpr (kBsGroups == 16)
+        for (int g = 0; g < 16; ++g) bs[(b * 16 + g) * kTile + k] = real ? a.sum16[(t + k) * (cols / 16) + b * 16 + g] : 0.0f;
     }
     int32_t* xb = x + b * kXRows<kQ6> * kTile;
     for (int g = 0; g < kGroups; ++g) {
@@ -193,15 +197,17 @@ inline void ScalesMinsQ4K(const uint8_t* q, int* sc, int* mn) {
 }
 
 // Weight rows [0, nr) (nr <= 16; the rest zero) of one row block into W (and Wm, dw, dmin).
-template <bool kQ6, bool kQ5>
+// kT: 2..6 for Q2_K..Q6_K. mnf[nb][groups][16 rows]: Q4_K / Q5_K mins per 32, Q2_K per 16.
+template <int kT>
 void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const LanePermute& lp, int8_t* wt, float* mnf,
                  float* dw, float* dmin) {
+  constexpr bool kQ6 = kT == 6, kQ5 = kT == 5;
   constexpr int kKA = kQ6 ? 64 : 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;  // both parts of one lane
   const size_t block_bytes = 8 * kLaneBytes;
   if (nr < kTile) {  // rows past the end stay zero
     std::memset(wt, 0, static_cast<size_t>(nb) * block_bytes);
-    if constexpr (!kQ6) std::memset(mnf, 0, static_cast<size_t>(nb) * 8 * kTile * sizeof(float));
+    if constexpr (kT != 6 && kT != 3) std::memset(mnf, 0, static_cast<size_t>(nb) * (kT == 2 ? 16 : 8) * kTile * sizeof(float));
   }
   for (int64_t b = 0; b < nb; ++b)
     for (int r = 0; r < kTile; ++r) dw[b * kTile + r] = dmin[b * kTile + r] = 0.0f;
@@ -210,7 +216,7 @@ void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const Lane
     for (int64_t b = 0; b < nb; ++b) {
       __m256i part[2][8];  // [lo/hi][chunk c], kept in registers (no store-forwarding stalls)
       int8_t* out = wt + static_cast<size_t>(b) * block_bytes;
-      if constexpr (!kQ6) {
+      if constexpr (kT == 4 || kT == 5) {
         // Q4_K: d, dmin, scales[12], qs[128]; Q5_K: the same with qh[32] before qs.
         const uint8_t* blk = row + static_cast<size_t>(b) * (kQ5 ? 176 : 144);
         dw[b * kTile + r] = Half(blk);
@@ -236,6 +242,49 @@ void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const Lane
             part[1][c] = hi;
           }
           for (int h = 0; h < 2; ++h) mnf[(b * 8 + 2 * j + h) * kTile + r] = static_cast<float>(mn[2 * j + h]);
+        }
+      } else if constexpr (kT == 2 || kT == 3) {
+        // Q2_K: scales[16] (scale | min << 4), qs[64], d, dmin. Q3_K: hmask[32], qs[64],
+        // scales[12] (6 bits, minus 32), d. Chunk c = 4j + k holds bits 2k.. of qs[32j..].
+        const uint8_t* blk = row + static_cast<size_t>(b) * (kT == 2 ? 84 : 110);
+        alignas(16) int8_t sc[16];
+        if constexpr (kT == 2) {
+          dw[b * kTile + r] = Half(blk + 80);
+          dmin[b * kTile + r] = Half(blk + 82);
+          for (int g = 0; g < 16; ++g) {
+            sc[g] = static_cast<int8_t>(blk[g] & 0xF);
+            mnf[(b * 16 + g) * kTile + r] = static_cast<float>(blk[g] >> 4);
+          }
+        } else {
+          dw[b * kTile + r] = Half(blk + 108);
+          const uint8_t* q = blk + 96;
+          for (int g = 0; g < 16; ++g) {
+            const int lo = g < 8 ? (q[g] & 0xF) : (q[g - 8] >> 4);
+            const int hi = (q[8 + (g % 4)] >> (2 * (g / 4))) & 3;
+            sc[g] = static_cast<int8_t>((lo | (hi << 4)) - 32);
+          }
+        }
+        const __m256i m3 = _mm256_set1_epi8(3);
+        for (int j = 0; j < 2; ++j) {
+          const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + (kT == 2 ? 16 : 32) + 32 * j));
+          for (int k = 0; k < 4; ++k) {
+            const int c = 4 * j + k;
+            __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), m3);
+            __m512i u16;
+            if constexpr (kT == 3) {  // v = u | hmask bit << 2, minus 4: signed -4..3
+              const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk));
+              u = _mm256_or_si256(u, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, c), _mm256_set1_epi8(1)), 2));
+              u16 = _mm512_cvtepi8_epi16(_mm256_sub_epi8(u, _mm256_set1_epi8(4)));
+            } else {
+              u16 = _mm512_cvtepu8_epi16(u);
+            }
+            // Bytes 0..15 (lanes 0-3) are in group 2c, bytes 16..31 in group 2c + 1.
+            const __m512i scale = _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * c]), _mm256_set1_epi16(sc[2 * c + 1]), 1);
+            __m256i lo, hi;
+            SplitParts(_mm512_mullo_epi16(u16, scale), &lo, &hi);
+            part[0][c] = lo;
+            part[1][c] = hi;
+          }
         }
       } else {
         const uint8_t* blk = row + static_cast<size_t>(b) * 210;
@@ -339,8 +388,9 @@ struct BlockArgs {
 // accumulators stay in registers (added in superblock order); superblock b + 1's tile products
 // are issued before b's are added (cbuf halves alternate). lanes[i * 16 + r] receives lane i
 // of row r (Q4_K: min lanes at i = 8..11).
-template <bool kQ6, bool kQ5>
+template <int kT>
 void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, int64_t nb, int32_t* cbuf, __m512* lanes) {
+  constexpr bool kQ6 = kT == 6, kQ5 = kT == 5;
   constexpr int kKA = kQ6 ? 64 : 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;
   for (int i = 0; i < 8; ++i) {
@@ -355,6 +405,19 @@ void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, in
       if (b + 1 < nb) issue(b + 1);
       const int32_t* c = cbuf + (b & 1) * 512;
       const __m512* d = blk.d + b * kTile;
+      if constexpr (kT == 2) {
+        // Q2_K adds its min lane i (groups 2i, 2i + 1; an exact integer in float) into the
+        // same accumulator first.
+        const float* bs = blk.bs + b * 16 * kTile;
+        const __m512 b0 = _mm512_loadu_ps(bs + 2 * i * kTile), b1 = _mm512_loadu_ps(bs + (2 * i + 1) * kTile);
+        const float* m0 = mnf + (b * 16 + 2 * i) * kTile;
+        const float* m1 = m0 + kTile;
+        const __m512* dm = blk.dm + b * kTile;
+        for (int r = 0; r < kTile; ++r) {
+          const __m512 mins = _mm512_fmadd_ps(_mm512_set1_ps(m1[r]), b1, _mm512_mul_ps(_mm512_set1_ps(m0[r]), b0));
+          acc[r] = _mm512_fmadd_ps(dm[r], mins, acc[r]);
+        }
+      }
       for (int r = 0; r < kTile; ++r) {
         const __m512i sumi = _mm512_add_epi32(_mm512_load_si512(c + 16 * r), _mm512_slli_epi32(_mm512_load_si512(c + 256 + 16 * r), 7));
         acc[r] = _mm512_fmadd_ps(d[r], _mm512_cvtepi32_ps(sumi), acc[r]);
@@ -379,7 +442,7 @@ void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, in
       }
     }
     for (int r = 0; r < kTile; ++r) lanes[8 * kTile + r] = acc[r];
-  } else if constexpr (!kQ6) {
+  } else if constexpr (kT == 4) {
     // Min lane j = m_{2j} * bs_{2j} + m_{2j+1} * bs_{2j+1}: products and sum are integers
     // below 2^24, so the float arithmetic gives ggml's int32 value exactly.
     for (int j = 0; j < 4; ++j) {
@@ -401,9 +464,11 @@ void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, in
   }
 }
 
-template <bool kQ6, bool kQ5 = false>
+template <int kT>
 void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedActs& a, int64_t t0,
                    int64_t t1, float* y, int64_t ldy) {
+  constexpr bool kQ6 = kT == 6, kQ5 = kT == 5;
+  constexpr int kBsGroups = kT == 2 ? 16 : (kT == 4 || kT == 5) ? 8 : 0;  // of the min terms
   constexpr int kKA = kQ6 ? 64 : 32;
   constexpr int kLanes = 12;
   const int64_t nb = cols / 256;
@@ -412,8 +477,8 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
   const size_t wt_bytes = static_cast<size_t>(nb) * 8 * 2 * kTile * kKA;
   const size_t per_sb = static_cast<size_t>(nb) * kTile;  // floats of one [nb][16] array
   auto round64 = [](size_t v) { return (v + 63) & ~size_t{63}; };
-  const size_t sz_x = round64(x_ints * 4) * ntb, sz_dx = round64(per_sb * 4) * ntb, sz_bs = round64(per_sb * 8 * 4) * ntb;
-  const size_t sz_wt = round64(wt_bytes), sz_mn = round64(per_sb * 8 * 4), sz_d = round64(per_sb * 4);
+  const size_t sz_x = round64(x_ints * 4) * ntb, sz_dx = round64(per_sb * 4) * ntb, sz_bs = round64(per_sb * 16 * 4) * ntb;
+  const size_t sz_wt = round64(wt_bytes), sz_mn = round64(per_sb * 16 * 4), sz_d = round64(per_sb * 4);
   const size_t sz_vec = per_sb * 64;  // [nb][16] zmm
   static thread_local Scratch scratch;
   auto* p = static_cast<uint8_t*>(scratch.Get(sz_x + sz_dx + sz_bs + sz_wt + sz_mn + 2 * sz_d + 4 * 1024 + 2 * sz_vec +
@@ -437,13 +502,13 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
   const LanePermute lp;
   for (int64_t tb = 0; tb < ntb; ++tb) {
     const int64_t t = t0 + tb * kTile;
-    PrepareTokens<kQ6>(a, t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)), nb, lp, x + tb * (sz_x / ntb / 4),
+    PrepareTokens<kQ6, kBsGroups>(a, t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)), nb, lp, x + tb * (sz_x / ntb / 4),
                        dx + tb * (sz_dx / ntb / 4), bs + tb * (sz_bs / ntb / 4));
   }
   ConfigureTiles<kQ6>();
   for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
     const int nr = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
-    PrepareRows<kQ6, kQ5>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, mnf, dw, dmin);
+    PrepareRows<kT>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, mnf, dw, dmin);
     for (int64_t tb = 0; tb < ntb; ++tb) {
       const float* dxt = dx + tb * (sz_dx / ntb / 4);
       __m512* d = vecs;
@@ -457,7 +522,7 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
         }
       }
       const BlockArgs blk{x + tb * (sz_x / ntb / 4), d, dm, bs + tb * (sz_bs / ntb / 4)};
-      RowBlockTokens<kQ6, kQ5>(wt, mnf, blk, nb, cbuf, lanes);
+      RowBlockTokens<kT>(wt, mnf, blk, nb, cbuf, lanes);
       const int64_t tk = t0 + tb * kTile;
       const int tn = static_cast<int>(std::min<int64_t>(kTile, t1 - tk));
       for (int r = 0; r < nr; ++r) {
@@ -466,7 +531,7 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
         __m512 v = LaneSum8(l);
         if constexpr (kQ5) {
           v = _mm512_add_ps(v, lanes[8 * kTile + r]);
-        } else if constexpr (!kQ6) {
+        } else if constexpr (kT == 4) {
           const __m512* m = lanes + 8 * kTile + r;
           v = _mm512_add_ps(v, _mm512_add_ps(_mm512_add_ps(m[0], m[2 * kTile]), _mm512_add_ps(m[kTile], m[3 * kTile])));
         }
@@ -503,9 +568,11 @@ bool AmxUsable() {
 DotRowsQTokensFn AmxKQuantTokens(GgmlType type) {
   static const bool usable = AmxUsable();
   if (!usable) return nullptr;
-  if (type == GgmlType::Q4_K) return &AmxRowsTokens<false>;
-  if (type == GgmlType::Q5_K) return &AmxRowsTokens<false, true>;
-  if (type == GgmlType::Q6_K) return &AmxRowsTokens<true>;
+  if (type == GgmlType::Q2_K) return &AmxRowsTokens<2>;
+  if (type == GgmlType::Q3_K) return &AmxRowsTokens<3>;
+  if (type == GgmlType::Q4_K) return &AmxRowsTokens<4>;
+  if (type == GgmlType::Q5_K) return &AmxRowsTokens<5>;
+  if (type == GgmlType::Q6_K) return &AmxRowsTokens<6>;
   return nullptr;
 }
 
