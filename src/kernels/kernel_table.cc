@@ -39,6 +39,7 @@ const KernelTable& ReferenceOnlyKernels() {
     KernelTable t;
     t.name = "reference";
     t.attend_group = ScalarKernels().attend_group;
+    t.silu_mul = ScalarKernels().silu_mul;
     return t;
   }();
   return table;

@@ -56,6 +56,8 @@ using DotRowsQTokensFn = void (*)(const uint8_t* w, size_t row_stride, int64_t r
                                   const QuantizedActs& acts, int64_t t0, int64_t t1, float* y, int64_t ldy);
 // See attention.h.
 using AttendGroupFn = void (*)(const AttentionArgs& a);
+// See activations.h (SiluMul).
+using SiluMulFn = void (*)(float* gate, const float* up, int64_t n);
 
 struct KernelTable {
   const char* name = "";
@@ -71,10 +73,15 @@ struct KernelTable {
   // (the K-quants without a repacked or llamafile GEMM): bit-identical to dot_q per token,
   // weight blocks unpacked once per tile of tokens. nullptr: prefill takes the panel GEMM.
   DotRowsQTokensFn dot_q_tokens[kTypeSlots] = {};
+  // Float weights: dot_f has ggml's vec_dot order (one token, and any cols); dot_f_tiled
+  // the order of ggml's tinyBLAS GEMM, which ggml takes for batches of 2+ tokens with
+  // cols % 8 == 0 (see FloatDot in matmul.cc). nullptr: dot_f for every batch.
   DotRowsFFn dot_f[kTypeSlots] = {};
+  DotRowsFFn dot_f_tiled[kTypeSlots] = {};
   PackPanelFn pack_panel[kTypeSlots] = {};
   PanelGemmFn panel_gemm = nullptr;
   AttendGroupFn attend_group = nullptr;
+  SiluMulFn silu_mul = nullptr;
 };
 
 // The scalar reference table (always available).

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/activations.h"
+#include "kernels/ggml_order.h"
 #include "kernels/kernel_table.h"
 #include "kernels/scratch.h"
 #include "kernels/weight_blocks.h"
@@ -73,15 +75,27 @@ const float* FloatActs(const float* x, int64_t cols) {
   }
 }
 
-// Products of two f16 (or two bf16) values are exact in f32; the sum is accumulated in f32.
+// ggml's 256-bit vec_dot_f32 / _f16 order (DotLikeGgml): four 8-lane accumulators over
+// cols & ~31, the rest in f32 fma (F32) or double (F16; BF16 shares this form). Products of
+// two f16 (or two bf16) values are exact in f32.
 template <GgmlType T>
 void DotRowsF(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const float* x_in, float* y) {
   const float* x = FloatActs<T>(x_in, cols);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * stride;
-    float acc = 0.0f;
-    for (int64_t k = 0; k < cols; ++k) acc += LoadElement<T>(row, k) * x[k];
-    y[r] = acc;
+    y[r] = DotLikeGgml(
+        cols, false, T != GgmlType::F32, [&](int64_t k) { return LoadElement<T>(row, k); }, [&](int64_t k) { return x[k]; });
+  }
+}
+
+// ggml's tinyBLAS order (batches of 2+ tokens, cols % 8 == 0): one 8-lane accumulator.
+template <GgmlType T>
+void DotRowsFTiled(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const float* x_in, float* y) {
+  const float* x = FloatActs<T>(x_in, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * stride;
+    y[r] = DotLikeGgml(
+        cols, true, false, [&](int64_t k) { return LoadElement<T>(row, k); }, [&](int64_t k) { return x[k]; });
   }
 }
 
@@ -140,6 +154,8 @@ KernelTable MakeScalarTable() {
   t.dot_f[static_cast<int>(GgmlType::F32)] = &DotRowsF<GgmlType::F32>;
   t.dot_f[static_cast<int>(GgmlType::F16)] = &DotRowsF<GgmlType::F16>;
   t.dot_f[static_cast<int>(GgmlType::BF16)] = &DotRowsF<GgmlType::BF16>;
+  t.dot_f_tiled[static_cast<int>(GgmlType::F32)] = &DotRowsFTiled<GgmlType::F32>;
+  t.dot_f_tiled[static_cast<int>(GgmlType::F16)] = &DotRowsFTiled<GgmlType::F16>;
 #define FW_Q(T)                                                    \
   t.dot_q[static_cast<int>(GgmlType::T)] = &DotRowsQ<GgmlType::T>; \
   t.pack_panel[static_cast<int>(GgmlType::T)] = &PackPanelScalar;
@@ -148,6 +164,7 @@ KernelTable MakeScalarTable() {
 #undef FW_Q
   t.panel_gemm = &PanelGemmScalar;
   t.attend_group = &AttendGroupReference;
+  t.silu_mul = &SiluMulReference;
   return t;
 }
 

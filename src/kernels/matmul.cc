@@ -104,12 +104,21 @@ bool UsesGemm(const KernelTable& kt, const WeightView& w, int64_t n) {
   return GemmForAnyBatch(w) && kt.dot_q_x8[slot] == nullptr;
 }
 
+// Float weights: ggml multiplies a batch of 2+ tokens with tinyBLAS when k % 8 == 0 (its
+// 256-bit step) and with vec_dot per token otherwise, and a single token with vec_dot.
+DotRowsFFn FloatDot(const KernelTable& kt, const WeightView& w, int64_t n) {
+  const int slot = static_cast<int>(w.type);
+  if (n >= 2 && w.cols % 8 == 0 && kt.dot_f_tiled[slot] != nullptr) return kt.dot_f_tiled[slot];
+  return kt.dot_f[slot];
+}
+
 void RowsOf(const Job& job, const WeightView& w, const BlockFormat* fmt, float* y, int64_t chunk_rows,
             std::atomic<int64_t>& next) {
   const auto* base = static_cast<const uint8_t*>(w.data);
   const DotRowsQFn dot = fmt != nullptr ? DecodeDot(*job.kt, w) : nullptr;
   const DotRowsQTokensFn dot_tokens =
       fmt != nullptr && job.n > 1 ? job.kt->dot_q_tokens[static_cast<int>(w.type)] : nullptr;
+  const DotRowsFFn dot_f = fmt == nullptr ? FloatDot(*job.kt, w, job.n) : nullptr;
   for (;;) {
     const int64_t r0 = next.fetch_add(chunk_rows, std::memory_order_relaxed);
     if (r0 >= w.rows) return;
@@ -126,7 +135,7 @@ void RowsOf(const Job& job, const WeightView& w, const BlockFormat* fmt, float* 
       if (fmt != nullptr) {
         dot(wr, w.row_stride, r1 - r0, w.cols, job.acts.Row(t), yt);
       } else {
-        job.kt->dot_f[static_cast<int>(w.type)](wr, w.row_stride, r1 - r0, w.cols, job.x + t * w.cols, yt);
+        dot_f(wr, w.row_stride, r1 - r0, w.cols, job.x + t * w.cols, yt);
       }
     }
   }

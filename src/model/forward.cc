@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/activations.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "tensor/fp16.h"
@@ -180,24 +181,35 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
     kernels::MatMul(L.wo, attn_.data(), n, proj_.data(), pool);
     for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] += proj_[i];
 
-    for (int32_t t = 0; t < n; ++t) RmsNorm(at(x_, t, E), L.ffn_norm.data, at(xb_, t, E), E, hp_.rms_eps);
+    // The last layer's FFN only for the tokens whose logits are wanted, moved to the first
+    // rows of x_ (as llama.cpp does): besides saving the work, this gives its matmuls the
+    // batch size ggml's do, and so ggml's arithmetic (decode order for one output).
+    int32_t rows = n;
+    if (l == hp_.n_layer - 1) {
+      rows = 0;
+      for (int32_t t = 0; t < n; ++t) {
+        if (!batch.want_logits[static_cast<size_t>(begin + t)]) continue;
+        if (rows != t) std::memcpy(at(x_, rows, E), at(x_, t, E), static_cast<size_t>(E) * sizeof(float));
+        ++rows;
+      }
+      if (rows == 0) break;
+    }
+    for (int32_t t = 0; t < rows; ++t) RmsNorm(at(x_, t, E), L.ffn_norm.data, at(xb_, t, E), E, hp_.rms_eps);
     {
       const kernels::WeightView gate_up[2] = {L.w_gate, L.w_up};
       float* const outs[2] = {gate_.data(), up_.data()};
-      kernels::MatMulMulti(gate_up, outs, 2, xb_.data(), n, pool);
+      kernels::MatMulMulti(gate_up, outs, 2, xb_.data(), rows, pool);
     }
-    for (size_t i = 0; i < static_cast<size_t>(n) * F; ++i) {
-      const float g = gate_[i];
-      gate_[i] = (g / (1.0f + std::exp(-g))) * up_[i];
-    }
-    kernels::MatMul(L.w_down, gate_.data(), n, proj_.data(), pool);
-    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] += proj_[i];
+    for (int32_t t = 0; t < rows; ++t) kernels::SiluMul(at(gate_, t, F), at(up_, t, F), F);
+    kernels::MatMul(L.w_down, gate_.data(), rows, proj_.data(), pool);
+    for (size_t i = 0; i < static_cast<size_t>(rows) * E; ++i) x_[i] += proj_[i];
   }
 
+  // After the last layer, rows [0, m) of x_ are the wanted tokens in batch order.
   int32_t m = 0;
   for (int32_t t = 0; t < n; ++t) {
     if (!batch.want_logits[static_cast<size_t>(begin + t)]) continue;
-    RmsNorm(at(x_, t, E), w_.output_norm.data, at(out_in_, m, E), E, hp_.rms_eps);
+    RmsNorm(at(x_, m, E), w_.output_norm.data, at(out_in_, m, E), E, hp_.rms_eps);
     ++m;
   }
   if (m > 0) {
@@ -221,6 +233,7 @@ struct AttnJob {
   size_t scores_stride, rows_stride;
   int32_t begin, layer, n_head_kv, group, head_dim, q_dim, max_ctx;
   bool f16;
+  bool batched;  // 2+ tokens in the micro-batch (ggml's attention matmuls then take tinyBLAS)
   float scale;
 };
 
@@ -246,6 +259,7 @@ void AttendGroupOf(const AttnJob& j, int32_t item, float* scores, const void** k
   a.kv.f16 = j.f16;
   a.n_keys = n_keys;
   a.scale = j.scale;
+  a.batched = j.batched;
   a.out = j.out + static_cast<size_t>(t) * j.q_dim + head0;
   a.scratch = scores;
   kernels::AttendGroup(a);
@@ -258,7 +272,7 @@ void ForwardPass::Attention(int32_t layer, const runtime::Batch& batch, int32_t 
   AttnJob job{&batch, &kv, &tables_, q_.data(), attn_.data(), scratch_.data(), rows_.data(),
               static_cast<size_t>(hp_.gqa_group()) * limits_.max_ctx, 2 * static_cast<size_t>(limits_.max_ctx),
               begin, layer, hp_.n_head_kv, hp_.gqa_group(), hp_.head_dim_k, hp_.q_dim(), limits_.max_ctx,
-              kv.layout().type == runtime::KvType::kF16, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim_k))};
+              kv.layout().type == runtime::KvType::kF16, n >= 2, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim_k))};
   // Threads claim (token, KV head) items from a counter, so a thread the OS has not
   // scheduled yet holds nobody up (RunDynamic: whoever runs finishes the rest). Each thread
   // index has its own scores / row-pointer scratch.

@@ -1,0 +1,88 @@
+// Scalar forms of the float arithmetic of ggml's CPU kernels that flywheel follows bit for bit.
+// The llama.cpp references (build 4748) were made by a build with 256-bit (AVX2/FMA/F16C)
+// kernels, so these are the 8-lane forms: tinyBLAS's reduction of one 8-lane accumulator,
+// vec_dot's reduction of four, and ggml's vectorised expf. The SIMD tables compute the same
+// per-lane operations; tests compare them bit-exactly against these.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace fw::kernels {
+
+// One 8-lane accumulator as tinyBLAS's hsum (and the softmax) reduce it: lanes i + i+4,
+// then i + i+2, then lane 0 + lane 1.
+inline float ReduceLanes8(const float* v) {
+  float s4[4], s2[2];
+  for (int i = 0; i < 4; ++i) s4[i] = v[i + 4] + v[i];
+  for (int i = 0; i < 2; ++i) s2[i] = s4[i] + s4[i + 2];
+  return s2[0] + s2[1];
+}
+
+// Four 8-lane accumulators as ggml_vec_dot_f32 / _f16 reduce them: (a0 + a2) + (a1 + a3)
+// per lane, then lanes i + i+4, then two horizontal adds: (l0 + l1) + (l2 + l3).
+inline float ReduceVecDot8(const float (*a)[8]) {
+  float c[8], t[4];
+  for (int i = 0; i < 8; ++i) c[i] = (a[0][i] + a[2][i]) + (a[1][i] + a[3][i]);
+  for (int i = 0; i < 4; ++i) t[i] = c[i] + c[i + 4];
+  return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+// A dot product of n terms x(i) * y(i) in the order of ggml's matmul kernels: `tiled` is
+// tinyBLAS (one 8-lane accumulator, n % 8 == 0), otherwise vec_dot (four 8-lane accumulators
+// over n & ~31, then the rest one by one: in double when `rest_double` (f16 operands, whose
+// products are exact in f32), else with f32 fma).
+template <class X, class Y>
+float DotLikeGgml(int64_t n, bool tiled, bool rest_double, X x, Y y) {
+  if (tiled) {
+    float lanes[8] = {};
+    for (int64_t i = 0; i < n; ++i) lanes[i % 8] = std::fma(x(i), y(i), lanes[i % 8]);
+    return ReduceLanes8(lanes);
+  }
+  const int64_t body = n & ~int64_t{31};
+  float lanes[4][8] = {};
+  for (int64_t i = 0; i < body; ++i) lanes[(i / 8) % 4][i % 8] = std::fma(x(i), y(i), lanes[(i / 8) % 4][i % 8]);
+  const float simd = ReduceVecDot8(lanes);
+  if (!rest_double) {
+    float acc = simd;
+    for (int64_t i = body; i < n; ++i) acc = std::fma(x(i), y(i), acc);
+    return acc;
+  }
+  double acc = simd;
+  for (int64_t i = body; i < n; ++i) acc += static_cast<double>(x(i) * y(i));
+  return static_cast<float>(acc);
+}
+
+// e^x as ggml's 256-bit ggml_v_expf computes it (softmax, SiLU): n = round(x / ln2) via the
+// 1.5 * 2^23 shift, b = x - n ln2 in two parts, a degree-5 polynomial j(b) - 1 in fma form,
+// result k + k * j with k = 2^n from z's bits; |n| > 126 scales in two steps, |n| > 192
+// saturates to 0 or infinity.
+inline float ExpLikeGgml(float x) {
+  const auto bits = [](float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; };
+  const auto from = [](uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; };
+  const float shift = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, shift);
+  const float n = z - shift;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  const uint32_t e = bits(z) << 23;
+  const float k = from(e + bits(1.0f));
+  const float u = b * b;
+  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                    std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                           u, 0x1.ffffecp-1f * b);
+  if (!(std::fabs(n) > 126.0f)) return std::fma(k, j, k);
+  const uint32_t g = n <= 0.0f ? 0x82000000u : 0u;
+  const float s1 = from(g + 0x7f000000u);
+  const float s2 = from(e - g);
+  if (std::fabs(n) > 192.0f) return s1 * s1;
+  return std::fma(s2, j, s2) * s1;
+}
+
+// x * sigmoid(x) as ggml's vectorised SiLU: x / (1 + e^-x) with ExpLikeGgml.
+inline float SiluLikeGgml(float x) { return x / (1.0f + ExpLikeGgml(0.0f - x)); }
+
+// Positions of the KV cache ggml's non-flash attention covers: the used cells padded to 32.
+inline int PaddedKvLength(int n_keys) { return (n_keys + 31) & ~31; }
+
+}  // namespace fw::kernels
