@@ -51,7 +51,7 @@ void AttendGroupReference(const AttentionArgs& a) {
     float* out = a.out + static_cast<size_t>(g) * HD;
     for (int d = 0; d < HD; ++d) {
       out[d] = DotLikeGgml(
-          n_kv, a.batched, f16, [&](int64_t p) { return p < n ? scores[p] : 0.0f; },
+          n_kv, false, f16, [&](int64_t p) { return p < n ? scores[p] : 0.0f; },
           [&](int64_t p) { return p < n ? Elem(a.kv.v_rows[p], a.head_offset + d, f16) : 0.0f; });
     }
   }

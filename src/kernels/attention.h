@@ -7,12 +7,14 @@
 //
 // Numerics are those of ggml's non-flash CPU attention with 256-bit kernels, bit for bit
 // (kernels/ggml_order.h): with an F16 cache, q and the normalised weights are rounded to f16
-// before their products with K and V (with an F32 cache nothing is rounded). Q.K and w.V take
-// ggml's matmul order: tinyBLAS (one 8-lane f32 accumulator) when the token is part of a 2+
-// token micro-batch (`batched`; for Q.K also head_dim % 8 == 0), otherwise vec_dot (four
-// 8-lane accumulators over n & ~31, the rest one by one, in double for f16); w.V runs over
-// the KV length ggml uses, n_keys padded to 32 (the padding weighs 0). The softmax takes
-// ggml's expf 8 positions at a time, each group summed in f32 and added in double.
+// before their products with K and V (with an F32 cache nothing is rounded). Q.K takes
+// ggml's tinyBLAS order (one 8-lane f32 accumulator) when the token is part of a 2+ token
+// micro-batch (`batched`) and head_dim % 8 == 0, otherwise vec_dot order (four 8-lane
+// accumulators over n & ~31, the rest one by one, in double for f16); w.V takes vec_dot
+// order at every batch size (measured: the b4748 references match it, not tinyBLAS, for
+// prompts too), over the KV length ggml uses, n_keys padded to 32 (the padding weighs 0).
+// The softmax takes ggml's expf 8 positions at a time, each group summed in f32 and added
+// in double.
 //
 // Layout: q is n_group x head_dim f32 (the group's heads contiguous, as in a Q row);
 // k_rows[p] / v_rows[p] point at position p's row of all KV heads (f16 or f32 elements);

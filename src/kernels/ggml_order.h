@@ -29,10 +29,22 @@ inline float ReduceVecDot8(const float (*a)[8]) {
   return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
+// a * b rounded on its own: ggml's vec_dot_f32 rest (C, built without fp contraction) adds
+// products it does not fuse; the empty asm keeps compilers with FMA from fusing them here.
+inline float SeparateProduct(float a, float b) {
+  float p = a * b;
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__("" : "+x"(p));
+#elif defined(__aarch64__)
+  __asm__("" : "+w"(p));
+#endif
+  return p;
+}
+
 // A dot product of n terms x(i) * y(i) in the order of ggml's matmul kernels: `tiled` is
 // tinyBLAS (one 8-lane accumulator, n % 8 == 0), otherwise vec_dot (four 8-lane accumulators
 // over n & ~31, then the rest one by one: in double when `rest_double` (f16 operands, whose
-// products are exact in f32), else with f32 fma).
+// products are exact in f32), else in f32, each product rounded before the add).
 template <class X, class Y>
 float DotLikeGgml(int64_t n, bool tiled, bool rest_double, X x, Y y) {
   if (tiled) {
@@ -46,7 +58,7 @@ float DotLikeGgml(int64_t n, bool tiled, bool rest_double, X x, Y y) {
   const float simd = ReduceVecDot8(lanes);
   if (!rest_double) {
     float acc = simd;
-    for (int64_t i = body; i < n; ++i) acc = std::fma(x(i), y(i), acc);
+    for (int64_t i = body; i < n; ++i) acc += SeparateProduct(x(i), y(i));
     return acc;
   }
   double acc = simd;
