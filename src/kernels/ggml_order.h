@@ -10,6 +10,9 @@
 #include <cstring>
 
 namespace fw::kernels {
+// Internal linkage: the ISA translation units (compiled with FMA / AVX flags) and the scalar
+// ones each keep their own copy, so the linker can never hand a scalar caller an FMA build.
+namespace {
 
 // One 8-lane accumulator as tinyBLAS's hsum (and the softmax) reduce it: lanes i + i+4,
 // then i + i+2, then lane 0 + lane 1.
@@ -97,4 +100,5 @@ inline float SiluLikeGgml(float x) { return x / (1.0f + ExpLikeGgml(0.0f - x)); 
 // Positions of the KV cache ggml's non-flash attention covers: the used cells padded to 32.
 inline int PaddedKvLength(int n_keys) { return (n_keys + 31) & ~31; }
 
+}  // namespace
 }  // namespace fw::kernels

@@ -85,7 +85,7 @@ TEST(KernelAttention, SimdMatchesReference) {
     if (const KernelTable* t = KernelsFor(isa)) tables.push_back(t);
   if (tables.empty()) GTEST_SKIP() << "no SIMD kernel table on this CPU";
   for (bool f16 : {true, false}) {
-    for (int HD : {8, 24, 64, 128}) {
+    for (int HD : {4, 8, 12, 24, 64, 128}) {
       for (int G : {1, 2, 7, 9}) {
         for (int n : {1, 2, 7, 8, 9, 33, 300}) {
           const int kvh = 2;
