@@ -156,6 +156,7 @@ KernelTable MakeScalarTable() {
   t.dot_f[static_cast<int>(GgmlType::BF16)] = &DotRowsF<GgmlType::BF16>;
   t.dot_f_tiled[static_cast<int>(GgmlType::F32)] = &DotRowsFTiled<GgmlType::F32>;
   t.dot_f_tiled[static_cast<int>(GgmlType::F16)] = &DotRowsFTiled<GgmlType::F16>;
+  t.dot_f_tiled[static_cast<int>(GgmlType::BF16)] = &DotRowsFTiled<GgmlType::BF16>;
 #define FW_Q(T)                                                    \
   t.dot_q[static_cast<int>(GgmlType::T)] = &DotRowsQ<GgmlType::T>; \
   t.pack_panel[static_cast<int>(GgmlType::T)] = &PackPanelScalar;
