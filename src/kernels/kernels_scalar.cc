@@ -75,27 +75,18 @@ const float* FloatActs(const float* x, int64_t cols) {
   }
 }
 
-// ggml's 256-bit vec_dot_f32 / _f16 order (DotLikeGgml): four 8-lane accumulators over
-// cols & ~31, the rest in f32 fma (F32) or double (F16; BF16 shares this form). Products of
-// two f16 (or two bf16) values are exact in f32.
-template <GgmlType T>
+// kTiled false: ggml's 256-bit vec_dot_f32 / _f16 order (DotLikeGgml): four 8-lane
+// accumulators over cols & ~31, the rest in f32 fma (F32) or double (F16; BF16 shares this
+// form). kTiled true: ggml's tinyBLAS order (batches of 2+ tokens, cols % 8 == 0), one 8-lane
+// accumulator. Products of two f16 (or two bf16) values are exact in f32.
+template <GgmlType T, bool kTiled>
 void DotRowsF(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const float* x_in, float* y) {
   const float* x = FloatActs<T>(x_in, cols);
+  const bool rest_in_double = !kTiled && T != GgmlType::F32;
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * stride;
     y[r] = DotLikeGgml(
-        cols, false, T != GgmlType::F32, [&](int64_t k) { return LoadElement<T>(row, k); }, [&](int64_t k) { return x[k]; });
-  }
-}
-
-// ggml's tinyBLAS order (batches of 2+ tokens, cols % 8 == 0): one 8-lane accumulator.
-template <GgmlType T>
-void DotRowsFTiled(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const float* x_in, float* y) {
-  const float* x = FloatActs<T>(x_in, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t* row = w + static_cast<size_t>(r) * stride;
-    y[r] = DotLikeGgml(
-        cols, true, false, [&](int64_t k) { return LoadElement<T>(row, k); }, [&](int64_t k) { return x[k]; });
+        cols, kTiled, rest_in_double, [&](int64_t k) { return LoadElement<T>(row, k); }, [&](int64_t k) { return x[k]; });
   }
 }
 
@@ -151,12 +142,12 @@ KernelTable MakeScalarTable() {
   t.name = "scalar";
   t.gemm_wide_u = true;
   t.quantize_acts = &QuantizeActsRowReference;
-  t.dot_f[static_cast<int>(GgmlType::F32)] = &DotRowsF<GgmlType::F32>;
-  t.dot_f[static_cast<int>(GgmlType::F16)] = &DotRowsF<GgmlType::F16>;
-  t.dot_f[static_cast<int>(GgmlType::BF16)] = &DotRowsF<GgmlType::BF16>;
-  t.dot_f_tiled[static_cast<int>(GgmlType::F32)] = &DotRowsFTiled<GgmlType::F32>;
-  t.dot_f_tiled[static_cast<int>(GgmlType::F16)] = &DotRowsFTiled<GgmlType::F16>;
-  t.dot_f_tiled[static_cast<int>(GgmlType::BF16)] = &DotRowsFTiled<GgmlType::BF16>;
+  t.dot_f[static_cast<int>(GgmlType::F32)] = &DotRowsF<GgmlType::F32, false>;
+  t.dot_f[static_cast<int>(GgmlType::F16)] = &DotRowsF<GgmlType::F16, false>;
+  t.dot_f[static_cast<int>(GgmlType::BF16)] = &DotRowsF<GgmlType::BF16, false>;
+  t.dot_f_tiled[static_cast<int>(GgmlType::F32)] = &DotRowsF<GgmlType::F32, true>;
+  t.dot_f_tiled[static_cast<int>(GgmlType::F16)] = &DotRowsF<GgmlType::F16, true>;
+  t.dot_f_tiled[static_cast<int>(GgmlType::BF16)] = &DotRowsF<GgmlType::BF16, true>;
 #define FW_Q(T)                                                    \
   t.dot_q[static_cast<int>(GgmlType::T)] = &DotRowsQ<GgmlType::T>; \
   t.pack_panel[static_cast<int>(GgmlType::T)] = &PackPanelScalar;
