@@ -10,6 +10,7 @@ since, on the same files and the same machine (see docs/numerics.md).
 
   scripts/reference_drift.py [--flywheel build/flywheel] [--data ../shared] [--json] [MODEL ...]
   LLAMA_SERVER=/path/to/llama-server scripts/reference_drift.py
+  LLAMA_SERVER_ARGS="-fa off" adds arguments to every llama-server command line.
 """
 import argparse
 import json
@@ -46,7 +47,8 @@ def flywheel_steps(binary, path, prompt, n):
 class LlamaServer:
     def __init__(self, binary, path):
         self.port = free_port()
-        self.proc = subprocess.Popen([binary, "-m", path, "--port", str(self.port), "-np", "1", "-c", "512"],
+        extra = os.environ.get("LLAMA_SERVER_ARGS", "").split()
+        self.proc = subprocess.Popen([binary, "-m", path, "--port", str(self.port), "-np", "1", "-c", "512"] + extra,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             try:

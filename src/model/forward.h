@@ -64,6 +64,18 @@ class ForwardPass {
   const float* output_hidden(int32_t i) const { return out_in_.data() + static_cast<size_t>(i) * hp_.n_embd; }
   const ForwardLimits& limits() const { return limits_; }
 
+  // Debugging: called after each stage of every micro-batch with that stage's activations,
+  // `rows` rows of `width` floats, under llama.cpp's tensor names ("attn_norm", "Qcur" (after
+  // bias and rope), "Kcur", "Vcur", "kqv_out", "attn_out", "ffn_inp", "ffn_norm", "ffn_gate",
+  // "ffn_up", "ffn_swiglu", "ffn_out", "l_out"; layer -1: "result_norm", "result_output"), so
+  // a dump lines up with one from llama.cpp's eval callback. Null (the default) costs one
+  // branch per stage.
+  using Tap = void (*)(void* user, const char* name, int32_t layer, const float* data, int32_t rows, int32_t width);
+  void SetTap(Tap tap, void* user) {
+    tap_ = tap;
+    tap_user_ = user;
+  }
+
  private:
   ForwardPass(const Model& model, const ForwardLimits& limits);
   Status Validate(const runtime::Batch& batch, const runtime::KvCache& kv) const;
@@ -94,6 +106,8 @@ class ForwardPass {
   std::vector<const runtime::BlockTable*> tables_;  // (B) block table of each token's sequence
   std::vector<float> logits_;    // (max_outputs, n_vocab)
   int32_t n_outputs_ = 0;
+  Tap tap_ = nullptr;
+  void* tap_user_ = nullptr;
 };
 
 }  // namespace fw::model

@@ -28,32 +28,6 @@ bool BosCaseUnreliable(const std::string& model, const std::string& prompt) {
   return prompt.empty() && model.rfind("quant-llama-", 0) == 0;
 }
 
-// KNOWN GAPS (issue 4 stays open for these): models whose logprobs do not yet reach the
-// issue's tolerance (1e-3 float, 5e-2 quantized) against llama.cpp. Every quantized matmul
-// now runs in ggml's own arithmetic (integer activation quantization and float accumulation
-// order), and the quant-llama files of every quantized type match their references to ~5e-6.
-// What still differs is the float order of the F32/F16 matmuls and of attention at small head
-// sizes, which flips an f16 rounding of the KV cache on a few steps and moves later logprobs
-// (docs/numerics.md). These rows pin today's measured worst case (with ~25% headroom) so a
-// regression still fails; remove a row when the model reaches the issue's tolerance. Token
-// agreement: TinyLLama diverges late (step 32 of 48) at a step that is not a near tie.
-struct KnownGap {
-  const char* model;
-  double logprob_bound;          // measured worst |dlogprob| x ~1.25
-  int first_mismatch_at_least;   // 0: tokens must match up to the first near tie
-  const char* why;
-};
-const KnownGap kKnownGaps[] = {
-    {"stories260K", 4e-3, 0, "f32 weights, f16 KV: measured 3.01e-3"},
-    {"tiny-qwen2-f16", 2e-2, 0, "f16 weights: measured 1.44e-2"},
-    {"TinyLLama-v0-Q4_0", 0.1, 30, "q4_0: measured 8.6e-2, diverges at step 32 of \"The cat\""},
-};
-const KnownGap* FindKnownGap(const std::string& model) {
-  for (const auto& g : kKnownGaps)
-    if (model == g.model) return &g;
-  return nullptr;
-}
-
 // One comparison per model and prompt, shared by the two tests below.
 struct PromptComparison {
   std::string prompt;
@@ -126,14 +100,7 @@ TEST_P(ModelGreedyTokens, IdenticalToLlamaCppUpToFirstNearTie) {
   std::string error;
   const auto results = CompareModel(name, &error);
   ASSERT_TRUE(error.empty()) << error;
-  const KnownGap* gap = FindKnownGap(name);
   for (const auto& r : results) {
-    if (gap != nullptr && gap->first_mismatch_at_least > 0 && r.c.first_mismatch >= 0) {
-      std::cout << "[greedy] KNOWN GAP " << name << " \"" << r.prompt << "\": argmax differs at step "
-                << r.c.first_mismatch << " (" << gap->why << ")\n";
-      EXPECT_GE(r.c.first_mismatch, gap->first_mismatch_at_least) << name << " \"" << r.prompt << "\"";
-      continue;
-    }
     EXPECT_EQ(r.c.first_mismatch, -1) << name << " \"" << r.prompt << "\": argmax differs at step " << r.c.first_mismatch;
   }
 }
@@ -148,13 +115,7 @@ TEST_P(ModelGreedyLogprobs, WithinToleranceOfLlamaCpp) {
   std::string error;
   const auto results = CompareModel(name, &error);
   ASSERT_TRUE(error.empty()) << error;
-  const double issue_tol = IsFloatModel(name) ? 1e-3 : 5e-2;
-  const KnownGap* gap = FindKnownGap(name);
-  const double tol = gap != nullptr ? gap->logprob_bound : issue_tol;
-  if (gap != nullptr) {
-    std::cout << "[greedy] KNOWN GAP " << name << ": logprobs checked against " << tol << " instead of "
-              << issue_tol << " (" << gap->why << ")\n";
-  }
+  const double tol = IsFloatModel(name) ? 1e-3 : 5e-2;
   for (const auto& r : results) EXPECT_LE(r.c.max_diff, tol) << name << " \"" << r.prompt << "\"";
 }
 

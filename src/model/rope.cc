@@ -76,8 +76,13 @@ void ApplyRope(const RopeConfig& c, const float* cos_sin, float* x, int32_t n_he
       }
       const float x0 = *a;
       const float x1 = *b;
-      *a = x0 * cs - x1 * sn;
-      *b = x0 * sn + x1 * cs;
+      // ggml's C is built with GCC's default -ffp-contract=fast, which turns a*b - c*d into
+      // fma(a, b, -(c*d)) with c*d rounded (and a*b + c*d alike); this keeps its rounding
+      // bit for bit (measured against llama.cpp's rope at every position).
+      const float r1 = x1 * sn;
+      const float r2 = x1 * cs;
+      *a = std::fma(x0, cs, -r1);
+      *b = std::fma(x0, sn, r2);
     }
   }
 }
