@@ -32,6 +32,15 @@ inline float ReduceVecDot8(const float (*a)[8]) {
   return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
+// The same four accumulators as ggml_vec_dot_bf16 reduces them: the per-lane and half sums as
+// above, then movehl / movehdup: (l0 + l2) + (l1 + l3).
+inline float ReduceVecDotBf16(const float (*a)[8]) {
+  float c[8], t[4];
+  for (int i = 0; i < 8; ++i) c[i] = (a[0][i] + a[2][i]) + (a[1][i] + a[3][i]);
+  for (int i = 0; i < 4; ++i) t[i] = c[i + 4] + c[i];
+  return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
 // a * b rounded on its own: ggml's vec_dot_f32 rest (C, built without fp contraction) adds
 // products it does not fuse; the empty asm keeps compilers with FMA from fusing them here.
 inline float SeparateProduct(float a, float b) {
@@ -46,10 +55,11 @@ inline float SeparateProduct(float a, float b) {
 
 // A dot product of n terms x(i) * y(i) in the order of ggml's matmul kernels: `tiled` is
 // tinyBLAS (one 8-lane accumulator, n % 8 == 0), otherwise vec_dot (four 8-lane accumulators
-// over n & ~31, then the rest one by one: in double when `rest_double` (f16 operands, whose
-// products are exact in f32), else in f32, each product rounded before the add).
+// over n & ~31, reduced as ggml_vec_dot_bf16 does when `bf16_reduce`, then the rest one by
+// one: in double when `rest_double` (f16 / bf16 operands, whose products are exact in f32),
+// else in f32, each product rounded before the add).
 template <class X, class Y>
-float DotLikeGgml(int64_t n, bool tiled, bool rest_double, X x, Y y) {
+float DotLikeGgml(int64_t n, bool tiled, bool rest_double, X x, Y y, bool bf16_reduce = false) {
   if (tiled) {
     float lanes[8] = {};
     for (int64_t i = 0; i < n; ++i) lanes[i % 8] = std::fma(x(i), y(i), lanes[i % 8]);
@@ -58,7 +68,7 @@ float DotLikeGgml(int64_t n, bool tiled, bool rest_double, X x, Y y) {
   const int64_t body = n & ~int64_t{31};
   float lanes[4][8] = {};
   for (int64_t i = 0; i < body; ++i) lanes[(i / 8) % 4][i % 8] = std::fma(x(i), y(i), lanes[(i / 8) % 4][i % 8]);
-  const float simd = ReduceVecDot8(lanes);
+  const float simd = bf16_reduce ? ReduceVecDotBf16(lanes) : ReduceVecDot8(lanes);
   if (!rest_double) {
     float acc = simd;
     for (int64_t i = body; i < n; ++i) acc += SeparateProduct(x(i), y(i));

@@ -86,7 +86,8 @@ void DotRowsF(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * stride;
     y[r] = DotLikeGgml(
-        cols, kTiled, rest_in_double, [&](int64_t k) { return LoadElement<T>(row, k); }, [&](int64_t k) { return x[k]; });
+        cols, kTiled, rest_in_double, [&](int64_t k) { return LoadElement<T>(row, k); }, [&](int64_t k) { return x[k]; },
+        T == GgmlType::BF16);
   }
 }
 
