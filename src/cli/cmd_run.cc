@@ -32,6 +32,7 @@
 #include "model/memory_estimate.h"
 #include "model/model.h"
 #include "model/session.h"
+#include "model/tensor_dump.h"
 #include "tokenizer/tokenizer.h"
 
 namespace fw::cli {
@@ -61,6 +62,7 @@ struct RunFlags {
   int32_t logprobs = 0;
   bool truncate = false;
   std::string kv_type = "f16";
+  std::string dump_tensors;  // file for every forward stage's activations (model/tensor_dump.h)
 };
 
 // A field of /proc/self/status ("VmRSS", "RssAnon", ...) in bytes (0 when unavailable).
@@ -103,6 +105,7 @@ struct RunContext {
   std::string bos_text, eos_text;
   uint64_t anon_baseline = 0;  // RssAnon before the session's buffers were allocated
   model::MemoryEstimate estimate;
+  std::unique_ptr<model::TensorDump> dump;  // --dump-tensors; attached to the session's forward pass
 };
 
 runtime::SamplerParams SamplingFrom(const RunFlags& f) {
@@ -331,6 +334,8 @@ int RunRun(int argc, char** argv) {
   app.add_option("--logprobs", f.logprobs, "record the K most likely tokens per step (with --json)");
   app.add_flag("--truncate", f.truncate, "drop the start of a prompt longer than the context");
   app.add_option("--kv-type", f.kv_type, "KV cache type: f16 or f32");
+  app.add_option("--dump-tensors", f.dump_tensors,
+                 "write every forward stage's activations to this file (format: src/model/tensor_dump.h)");
   std::string host;
   app.add_option("--host", host, "run on a server (flywheel serve or Ollama) at this URL; MODEL is its model name");
   CLI11_PARSE(app, argc, argv);
@@ -388,6 +393,12 @@ int RunRun(int argc, char** argv) {
   auto session = model::Session::Create(*c.model, so);
   if (!session.ok()) return Fail(session.message());
   c.session = std::move(session).value();
+  if (!f.dump_tensors.empty()) {
+    auto dump = model::TensorDump::Open(f.dump_tensors);
+    if (!dump.ok()) return Fail(dump.message());
+    c.dump = std::move(dump).value();
+    c.dump->Attach(c.session->forward());
+  }
 
   if (!f.raw && c.model->gguf().Has("tokenizer.chat_template")) {
     auto src = c.model->gguf().GetString("tokenizer.chat_template");
@@ -406,7 +417,9 @@ int RunRun(int argc, char** argv) {
     f.prompt = ss.str();
     if (!f.prompt.empty() && f.prompt.back() == '\n') f.prompt.pop_back();  // echo's newline
   }
-  return OneShot(c, f, f.prompt);
+  const int rc = OneShot(c, f, f.prompt);
+  if (rc == 0 && c.dump != nullptr && !c.dump->status().ok()) return Fail(c.dump->status().message());
+  return rc;
 }
 
 }  // namespace
