@@ -14,13 +14,26 @@ namespace fw::kernels {
 // ones each keep their own copy, so the linker can never hand a scalar caller an FMA build.
 namespace {
 
-// One 8-lane accumulator as tinyBLAS's hsum (and the softmax) reduce it: lanes i + i+4,
-// then i + i+2, then lane 0 + lane 1.
+// Four lanes as _mm_movehl_ps then _mm_movehdup_ps reduce them: (v0 + v2) + (v1 + v3).
+inline float ReduceLanes4(const float* v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+
+// One 8-lane accumulator as tinyBLAS's hsum, the softmax and the quantized vec_dots reduce
+// it: lanes i + i+4 (the 128-bit halves), then ReduceLanes4.
 inline float ReduceLanes8(const float* v) {
-  float s4[4], s2[2];
+  float s4[4];
   for (int i = 0; i < 4; ++i) s4[i] = v[i + 4] + v[i];
-  for (int i = 0; i < 2; ++i) s2[i] = s4[i] + s4[i + 2];
-  return s2[0] + s2[1];
+  return ReduceLanes4(s4);
+}
+
+// ggml's 256-bit quantized vec_dots hold the exact integer products of each 32 elements in
+// 8 int32 lanes: vpmaddubsw adds adjacent byte products, vpmaddwd adjacent int16 pairs, so
+// lane i takes elements 4i..4i+3 of every 32-element chunk.
+inline constexpr int DotLaneOf(int k) { return (k % 32) / 4; }
+
+// How those vec_dots add a block's integer lanes into their 8-lane float accumulator:
+// acc[i] = fma(float(lanes[i]), scale, acc[i]) (one rounding per lane and block).
+inline void FmaLanes8(float* acc, const int32_t* lanes, float scale) {
+  for (int i = 0; i < 8; ++i) acc[i] = std::fma(static_cast<float>(lanes[i]), scale, acc[i]);
 }
 
 // Four 8-lane accumulators as ggml_vec_dot_f32 / _f16 reduce them: (a0 + a2) + (a1 + a3)

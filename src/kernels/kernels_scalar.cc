@@ -1,5 +1,6 @@
 // The scalar reference kernels: plain loops over the uniform block decode of
-// weight_blocks.h. Every SIMD table is tested against these.
+// weight_blocks.h, in the float order of ggml's 256-bit x86 kernels (ggml_order.h), so that
+// every SIMD table is tested against these bit for bit.
 #include <cmath>
 #include <cstring>
 
@@ -9,40 +10,118 @@
 #include "kernels/scratch.h"
 #include "kernels/weight_blocks.h"
 #include "tensor/fp16.h"
+#include "tensor/no_fp_contract.h"  // last: every rounding below is spelled out (std::fma or not)
 
 namespace fw::kernels {
 namespace {
 
-// One row: sum over groups of scale*d_x*(sum u*q - offset*sum q) + min*(d_x*sum q).
-// The integer parts are exact; floats are accumulated in group order.
-float DotRowQ(GgmlType type, const BlockFormat& f, const uint8_t* row, int64_t cols,
-              const QuantizedRow& x) {
+// The 32-element block types in the order of ggml's AVX2 vec_dot_q4_0_q8_0 .. _q5_1_q8_1
+// (DotRowsBlock32 in x86_kernels.inc): per block the 8 exact int32 lanes of (u - offset) * q
+// (DotLaneOf), acc = fma(lanes, d_w * d_x, acc); Q4_1 / Q5_1 add m_w * s_x into a scalar in
+// block order, one fma each (what GCC's contraction makes of ggml's summs += m * s);
+// y = ReduceLanes8(acc) + summs.
+float DotRowBlock32(GgmlType type, const BlockFormat& f, const uint8_t* row, int64_t cols,
+                    const QuantizedRow& x) {
   const size_t block_bytes = TypeTraits(type).type_size;
   DecodedBlock blk;
-  float acc = 0.0f;
-  for (int64_t b = 0; b < cols / f.block; ++b) {
+  float acc[8] = {};
+  float summs = 0.0f;
+  for (int64_t b = 0; b < cols / 32; ++b) {
     DecodeBlock(type, row + static_cast<size_t>(b) * block_bytes, &blk);
-    for (int g = 0; g < f.block / f.group; ++g) {
-      const int64_t k0 = b * f.block + g * f.group;
-      int32_t dot = 0, sum = 0;
-      for (int i = 0; i < f.group; ++i) {
-        dot += static_cast<int32_t>(blk.u[g * f.group + i]) * x.q[k0 + i];
-        sum += x.q[k0 + i];
-      }
-      const float dx = x.d[k0 / 32];
-      acc += blk.scale[g] * dx * static_cast<float>(dot - f.offset * sum);
-      // The min term takes the activations' d*sum (for Q8_1 the f16-rounded s, as ggml).
-      if (f.has_min) acc += blk.min[g] * (f.group == 32 ? x.ds32[k0 / 32] : x.ds16[k0 / 16]);
-    }
+    const int8_t* q = x.q + b * 32;
+    int32_t lanes[8] = {};
+    for (int k = 0; k < 32; ++k) lanes[DotLaneOf(k)] += (blk.u[k] - f.offset) * q[k];
+    FmaLanes8(acc, lanes, blk.scale[0] * x.d[b]);
+    if (f.has_min) summs = std::fma(blk.min[0], x.ds32[b], summs);
   }
-  return acc;
+  return ReduceLanes8(acc) + summs;
+}
+
+// How ggml's x86 vec_dot_q*_K_q8_K adds the K-quant mins (Q2_K, Q4_K, Q5_K): with the integer
+// min lanes  mins[j] = imin[2j] * bsum[2j] + imin[2j+1] * bsum[2j+1]  over the block's
+// groups (bsum: the activations' sum over a group; 8 lanes for 16-element groups, 4 for 32)
+// and dmin = dmin_w * -d_x per block:
+//   kIntoAcc  (Q2_K): acc[j] = fma(dmin, float(mins[j]), acc[j]) before the block's sums
+//   kOwnLanes (Q4_K): acc_m[j] = fma(dmin, float(mins[j]), acc_m[j]), y adds ReduceLanes4(acc_m)
+//   kScalar   (Q5_K): summs = fma(dmin, float(sum of mins[j]), summs), y adds summs
+enum class KMins { kNone, kIntoAcc, kOwnLanes, kScalar };
+
+constexpr KMins KMinsOf(GgmlType t) {
+  return t == GgmlType::Q2_K ? KMins::kIntoAcc
+         : t == GgmlType::Q4_K ? KMins::kOwnLanes
+         : t == GgmlType::Q5_K ? KMins::kScalar
+                               : KMins::kNone;
+}
+
+// The K-quants in the order of ggml's x86 (AVX2) vec_dot_q*_K_q8_K (the tiles in
+// x86_kernels.inc). Per 256-block, with 8 exact int32 lanes (DotLaneOf):
+//   lanes[i] = sum over elements e of lane i of iscale[e / group] * (u[e] - offset) * q[e]
+// except Q6_K, which subtracts its offset per 32-chunk c from lane c (ggml's q8 bsums
+// correction): lanes[c] -= 32 * (iscale[2c] * bsum16[2c] + iscale[2c+1] * bsum16[2c+1]);
+// then acc = fma(d_w * d_x, float(lanes), acc), the mins as KMinsOf(T) says, and
+// y = ReduceLanes8(acc) (+ the min part).
+template <GgmlType T>
+float DotRowK(const BlockFormat& f, const uint8_t* row, int64_t cols, const QuantizedRow& x) {
+  constexpr KMins kMins = KMinsOf(T);
+  constexpr bool kOffsetPerChunk = T == GgmlType::Q6_K;
+  const size_t block_bytes = TypeTraits(T).type_size;
+  const int groups = 256 / f.group;
+  DecodedBlock blk;
+  float acc[8] = {}, acc_m[4] = {};
+  float summs = 0.0f;
+  for (int64_t b = 0; b < cols / 256; ++b) {
+    DecodeBlock(T, row + static_cast<size_t>(b) * block_bytes, &blk);
+    const int8_t* q = x.q + b * 256;
+    const int16_t* bsum16 = x.bsum16 + b * 16;
+    const float dx = x.d[b * 8];
+    if constexpr (kMins != KMins::kNone) {
+      int32_t mins[8] = {};
+      for (int g = 0; g < groups; ++g) {
+        const int bsum = f.group == 16 ? bsum16[g] : bsum16[2 * g] + bsum16[2 * g + 1];
+        mins[g / 2] += blk.imin[g] * bsum;
+      }
+      const float dmin = blk.dmin * -dx;
+      if constexpr (kMins == KMins::kIntoAcc) {
+        for (int j = 0; j < 8; ++j) acc[j] = std::fma(dmin, static_cast<float>(mins[j]), acc[j]);
+      } else if constexpr (kMins == KMins::kOwnLanes) {
+        for (int j = 0; j < 4; ++j) acc_m[j] = std::fma(dmin, static_cast<float>(mins[j]), acc_m[j]);
+      } else {
+        summs = std::fma(dmin, static_cast<float>(mins[0] + mins[1] + mins[2] + mins[3]), summs);
+      }
+    }
+    const int offset = kOffsetPerChunk ? 0 : f.offset;
+    int32_t lanes[8] = {};
+    for (int e = 0; e < 256; ++e) lanes[DotLaneOf(e)] += blk.iscale[e / f.group] * (blk.u[e] - offset) * q[e];
+    if constexpr (kOffsetPerChunk) {
+      for (int c = 0; c < 8; ++c)
+        lanes[c] -= f.offset * (blk.iscale[2 * c] * bsum16[2 * c] + blk.iscale[2 * c + 1] * bsum16[2 * c + 1]);
+    }
+    FmaLanes8(acc, lanes, blk.d * dx);
+  }
+  if constexpr (kMins == KMins::kOwnLanes) return ReduceLanes8(acc) + ReduceLanes4(acc_m);
+  return ReduceLanes8(acc) + summs;
 }
 
 template <GgmlType T>
 void DotRowsQ(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedRow& x,
               float* y) {
   const BlockFormat& f = *FormatOf(T);
-  for (int64_t r = 0; r < rows; ++r) y[r] = DotRowQ(T, f, w + static_cast<size_t>(r) * stride, cols, x);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * stride;
+    if (f.block == 32) {
+      y[r] = DotRowBlock32(T, f, row, cols, x);
+    } else {
+      y[r] = DotRowK<T>(f, row, cols, x);
+    }
+  }
+}
+
+// Prefill for the types ggml multiplies with its per-token vec_dot at every batch size
+// (Q5_1 and the K-quants: no GEMM for them in its x86 build): DotRowsQ per token.
+template <GgmlType T>
+void DotRowsQTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedActs& acts,
+                    int64_t t0, int64_t t1, float* y, int64_t ldy) {
+  for (int64_t t = t0; t < t1; ++t) DotRowsQ<T>(w, stride, rows, cols, acts.Row(t), y + t * ldy);
 }
 
 template <GgmlType T>
@@ -129,9 +208,10 @@ void PanelGemmScalar(const Panel& p, const QuantizedActs& acts, int64_t t0, int6
           sum += x.q[k];
         }
         const float dx = x.d[(g * p.group) / 32];
-        // One rounding per group, as the SIMD panels (and ggml's repacked Q4_0) do.
+        // One rounding per group, as the SIMD panels (and ggml's repacked Q4_0) do; the min
+        // term is fused into the same accumulator.
         acc = std::fma(static_cast<float>(dot - p.offset * sum), p.scale[g * kPanelRows + r] * dx, acc);
-        if (p.has_min) acc += p.min[g * kPanelRows + r] * (p.group == 32 ? x.ds32[g] : x.ds16[g]);
+        if (p.has_min) acc = std::fma(p.min[g * kPanelRows + r], p.group == 32 ? x.ds32[g] : x.ds16[g], acc);
       }
       y[t * ldy + r] = acc;
     }
@@ -155,6 +235,10 @@ KernelTable MakeScalarTable() {
   FW_Q(Q4_0) FW_Q(Q4_1) FW_Q(Q5_0) FW_Q(Q5_1) FW_Q(Q8_0) FW_Q(IQ4_NL)
   FW_Q(Q2_K) FW_Q(Q3_K) FW_Q(Q4_K) FW_Q(Q5_K) FW_Q(Q6_K)
 #undef FW_Q
+  // As the x86 tables: these types prefill with the per-token dot, the others take the panel GEMM.
+#define FW_TOKENS(T) t.dot_q_tokens[static_cast<int>(GgmlType::T)] = &DotRowsQTokens<GgmlType::T>;
+  FW_TOKENS(Q5_1) FW_TOKENS(Q2_K) FW_TOKENS(Q3_K) FW_TOKENS(Q4_K) FW_TOKENS(Q5_K) FW_TOKENS(Q6_K)
+#undef FW_TOKENS
   t.panel_gemm = &PanelGemmScalar;
   t.attend_group = &AttendGroupReference;
   t.silu_mul = &SiluMulReference;

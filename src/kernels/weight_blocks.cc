@@ -53,6 +53,28 @@ void DecodeLegacy5(const uint8_t* qh_bytes, const uint8_t* qs, uint8_t* u) {
   }
 }
 
+// Fills scale / min from the integer form (K-quants): scale[g] = d * iscale[g],
+// min[g] = -dmin * imin[g].
+void ScalesFromIntegers(int groups, DecodedBlock* out) {
+  for (int g = 0; g < groups; ++g) {
+    out->scale[g] = out->d * static_cast<float>(out->iscale[g]);
+    out->min[g] = -out->dmin * static_cast<float>(out->imin[g]);
+  }
+}
+
+// Q4_K / Q5_K: d, dmin, then the 8 packed 6-bit scales and mins at b + 4.
+void DecodeScalesK4(const uint8_t* b, DecodedBlock* out) {
+  out->d = Half(b);
+  out->dmin = Half(b + 2);
+  for (int g = 0; g < 8; ++g) {
+    int s, m;
+    ScaleMinK4(g, b + 4, &s, &m);
+    out->iscale[g] = static_cast<int16_t>(s);
+    out->imin[g] = static_cast<int16_t>(m);
+  }
+  ScalesFromIntegers(8, out);
+}
+
 }  // namespace
 
 const BlockFormat* FormatOf(GgmlType t) {
@@ -74,6 +96,9 @@ const BlockFormat* FormatOf(GgmlType t) {
 
 void DecodeBlock(GgmlType t, const uint8_t* b, DecodedBlock* out) {
   uint8_t* u = out->u;
+  std::memset(out->iscale, 0, sizeof(out->iscale));
+  std::memset(out->imin, 0, sizeof(out->imin));
+  out->d = out->dmin = 0.0f;
   switch (t) {
     case GgmlType::Q4_0: {  // d, qs[16]
       out->scale[0] = Half(b);
@@ -117,11 +142,13 @@ void DecodeBlock(GgmlType t, const uint8_t* b, DecodedBlock* out) {
     case GgmlType::Q2_K: {  // scales[16], qs[64], d, dmin
       const uint8_t* scales = b;
       const uint8_t* qs = b + 16;
-      const float d = Half(b + 80), dmin = Half(b + 82);
+      out->d = Half(b + 80);
+      out->dmin = Half(b + 82);
       for (int g = 0; g < 16; ++g) {
-        out->scale[g] = d * static_cast<float>(scales[g] & 0xF);
-        out->min[g] = -dmin * static_cast<float>(scales[g] >> 4);
+        out->iscale[g] = static_cast<int16_t>(scales[g] & 0xF);
+        out->imin[g] = static_cast<int16_t>(scales[g] >> 4);
       }
+      ScalesFromIntegers(16, out);
       // Element n*128 + j*32 + l takes bits 2j..2j+1 of qs[n*32 + l].
       for (int n = 0; n < 2; ++n)
         for (int j = 0; j < 4; ++j)
@@ -132,14 +159,14 @@ void DecodeBlock(GgmlType t, const uint8_t* b, DecodedBlock* out) {
       const uint8_t* hmask = b;
       const uint8_t* qs = b + 32;
       const uint8_t* sc = b + 96;
-      const float d = Half(b + 108);
+      out->d = Half(b + 108);
       for (int g = 0; g < 16; ++g) {
         // 16 6-bit scales: low 4 bits from sc[0..7] nibbles, high 2 bits from sc[8..11].
         const int lo = g < 8 ? (sc[g] & 0xF) : (sc[g - 8] >> 4);
         const int hi = (sc[8 + (g % 4)] >> (2 * (g / 4))) & 3;
-        out->scale[g] = d * static_cast<float>((lo | (hi << 4)) - 32);
-        out->min[g] = 0.0f;
+        out->iscale[g] = static_cast<int16_t>((lo | (hi << 4)) - 32);
       }
+      ScalesFromIntegers(16, out);
       // Element n*128 + j*32 + l: low 2 bits = bits 2j of qs[n*32+l]; high bit = bit
       // (n*4 + j) of hmask[l]. u = q3 + 4 where q3 = low - (high ? 0 : 4).
       for (int n = 0; n < 2; ++n)
@@ -152,15 +179,8 @@ void DecodeBlock(GgmlType t, const uint8_t* b, DecodedBlock* out) {
       return;
     }
     case GgmlType::Q4_K: {  // d, dmin, scales[12], qs[128]
-      const float d = Half(b), dmin = Half(b + 2);
-      const uint8_t* sc = b + 4;
       const uint8_t* qs = b + 16;
-      for (int g = 0; g < 8; ++g) {
-        int s, m;
-        ScaleMinK4(g, sc, &s, &m);
-        out->scale[g] = d * static_cast<float>(s);
-        out->min[g] = -dmin * static_cast<float>(m);
-      }
+      DecodeScalesK4(b, out);
       for (int j = 0; j < 4; ++j)
         for (int l = 0; l < 32; ++l) {
           u[j * 64 + l] = qs[j * 32 + l] & 0xF;
@@ -169,16 +189,9 @@ void DecodeBlock(GgmlType t, const uint8_t* b, DecodedBlock* out) {
       return;
     }
     case GgmlType::Q5_K: {  // d, dmin, scales[12], qh[32], qs[128]
-      const float d = Half(b), dmin = Half(b + 2);
-      const uint8_t* sc = b + 4;
       const uint8_t* qh = b + 16;
       const uint8_t* qs = b + 48;
-      for (int g = 0; g < 8; ++g) {
-        int s, m;
-        ScaleMinK4(g, sc, &s, &m);
-        out->scale[g] = d * static_cast<float>(s);
-        out->min[g] = -dmin * static_cast<float>(m);
-      }
+      DecodeScalesK4(b, out);
       for (int j = 0; j < 4; ++j)
         for (int l = 0; l < 32; ++l) {
           u[j * 64 + l] = static_cast<uint8_t>((qs[j * 32 + l] & 0xF) | (((qh[l] >> (2 * j)) & 1) << 4));
@@ -191,11 +204,9 @@ void DecodeBlock(GgmlType t, const uint8_t* b, DecodedBlock* out) {
       const uint8_t* ql = b;
       const uint8_t* qh = b + 128;
       const auto* sc = reinterpret_cast<const int8_t*>(b + 192);
-      const float d = Half(b + 208);
-      for (int g = 0; g < 16; ++g) {
-        out->scale[g] = d * static_cast<float>(sc[g]);
-        out->min[g] = 0.0f;
-      }
+      out->d = Half(b + 208);
+      for (int g = 0; g < 16; ++g) out->iscale[g] = sc[g];
+      ScalesFromIntegers(16, out);
       for (int n = 0; n < 2; ++n)
         for (int l = 0; l < 32; ++l) {
           const uint8_t* lq = ql + n * 64;

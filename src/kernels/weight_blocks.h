@@ -51,6 +51,13 @@ struct DecodedBlock {
   uint8_t u[256];
   float scale[16];
   float min[16];
+  // The K-quants' integer scales and mins and the block's f16 factors behind them:
+  // scale[g] = d * iscale[g], min[g] = -dmin * imin[g] (ggml's integer-domain form, which
+  // its vec_dots multiply into the exact int32 sums). Zero for the 32-element types.
+  int16_t iscale[16];
+  int16_t imin[16];
+  float d;
+  float dmin;
 };
 
 // Scalar reference decode of one block of type t (FormatOf(t) != nullptr).
