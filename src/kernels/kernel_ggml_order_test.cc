@@ -63,6 +63,27 @@ TEST(GgmlOrder, ReductionTrees) {
   for (int i = 0; i < 8; ++i) c[i] = (a[0][i] + a[2][i]) + (a[1][i] + a[3][i]);
   const float t0 = c[0] + c[4], t1 = c[1] + c[5], t2 = c[2] + c[6], t3 = c[3] + c[7];
   EXPECT_EQ(ReduceVecDot8(a), (t0 + t1) + (t2 + t3));
+  // movehl / movehdup on 4 lanes: (v0 + v2) + (v1 + v3); 1 + 2^-24 alone would round to 1.
+  const float w[4] = {1.0f, 0x1p-24f, 0x1p-24f, 0.0f};
+  EXPECT_EQ(ReduceLanes4(w), 1.0f);
+  const float w2[4] = {1.0f, 0x1p-24f, 0.0f, 0x1p-24f};
+  EXPECT_EQ(ReduceLanes4(w2), 1.0f + 0x1p-23f);
+}
+
+// vpmaddubsw + vpmaddwd: int32 lane i of a 32-element chunk holds elements 4i..4i+3.
+TEST(GgmlOrder, QuantizedDotLanes) {
+  EXPECT_EQ(DotLaneOf(0), 0);
+  EXPECT_EQ(DotLaneOf(3), 0);
+  EXPECT_EQ(DotLaneOf(4), 1);
+  EXPECT_EQ(DotLaneOf(31), 7);
+  EXPECT_EQ(DotLaneOf(32), 0);
+  EXPECT_EQ(DotLaneOf(32 * 7 + 13), 3);
+  // Each lane rounds its own fma: lane 0's 2^24 + 1 rounds to 2^24 (ties to even), lane 2 keeps 1.
+  float acc[8] = {0x1p24f, 0x1p24f, 0.0f, 0, 0, 0, 0, 0};
+  const int32_t lanes[8] = {1, 0, 1, 0, 0, 0, 0, 0};
+  FmaLanes8(acc, lanes, 1.0f);
+  EXPECT_EQ(acc[0], 0x1p24f);
+  EXPECT_EQ(acc[2], 1.0f);
 }
 
 // The float dots of every SIMD table equal the scalar table's bit for bit, in vec_dot order

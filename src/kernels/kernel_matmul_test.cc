@@ -1,10 +1,10 @@
 // Every kernel table against the scalar references.
 //
-// Tolerances:
-//  * SIMD vs scalar on the same 8-bit activations: both compute exact int32 group dots and
-//    differ only in float rounding of the per-group products and their summation order, so
-//    |diff| <= (groups + 8) * 2^-23 * sum_k |w_k * xq_k|  (standard bound for summing `groups`
-//    float terms, each carrying a couple of roundings).
+//  * SIMD vs scalar on the same 8-bit activations: bit for bit. Both compute ggml's x86
+//    arithmetic (exact int32 lane sums, the same fma / add sequence; see ggml_order.h), for
+//    decode and for every prefill path MatMul dispatches to.
+//  * The scalar and x86 quantized dots against ggml's vec_dot recomputed here from the raw
+//    block bytes: bit for bit.
 //  * Quantized path vs the f32 MatMulReference (dequantize + f32 dot): activations are rounded
 //    to d/2 per element (d = max|x|/127 of the 32-block), so
 //    |diff| <= sum_k |w_k| * d_{k/32} / 2  +  float rounding of both sides.
@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -60,20 +61,17 @@ Acts Quantize(const KernelTable& kt, const std::vector<float>& x, int64_t n, int
   return a;
 }
 
-// sum_k |w_k * d_x * q_k| over one row, from the uniform block decode.
-double AbsTermSum(GgmlType type, const uint8_t* row, int64_t cols, const QuantizedRow& x) {
-  const BlockFormat& f = *FormatOf(type);
-  DecodedBlock blk;
-  double s = 0;
-  for (int64_t b = 0; b < cols / f.block; ++b) {
-    DecodeBlock(type, row + b * TypeTraits(type).type_size, &blk);
-    for (int i = 0; i < f.block; ++i) {
-      const int64_t k = b * f.block + i;
-      const double wk = blk.scale[i / f.group] * (blk.u[i] - f.offset) + blk.min[i / f.group];
-      s += std::fabs(wk * x.d[k / 32] * x.q[k]);
-    }
-  }
-  return s;
+// Shapes for the SIMD == scalar comparisons: fixed ones (cols multiples of 256, rows ragged and
+// multiples of 8) and random ones (1..45 rows, 1..12 blocks), all valid for `block`.
+struct Shape {
+  int64_t rows, cols;
+};
+std::vector<Shape> ComparisonShapes(int block, uint32_t seed) {
+  std::vector<Shape> out = {{1, block}, {13, 256}, {8, 512}, {45, 2048}, {40, 768}};
+  std::mt19937 rng(seed);
+  for (int i = 0; i < 4; ++i)
+    out.push_back({1 + static_cast<int64_t>(rng() % 45), block * (1 + static_cast<int64_t>(rng() % 12))});
+  return out;
 }
 
 const ActsKind kActsKinds[] = {ActsKind::kQ8_0, ActsKind::kQ8_1, ActsKind::kQ8_K};
@@ -195,27 +193,24 @@ TEST(KernelQuantizeActs, MatchesGgmlOnHandComputedBlocks) {
   }
 }
 
-TEST(KernelDot, EverySimdDotMatchesScalarDotOnTheSameActivations) {
+TEST(KernelDot, EverySimdDotEqualsScalarDotBitForBit) {
   const auto tables = SimdTables();
   if (tables.empty()) GTEST_SKIP() << "no SIMD kernel table on this CPU";
   for (GgmlType type : kQuantTypes) {
     const BlockFormat& f = *FormatOf(type);
-    for (int nblocks = 1; nblocks <= 9; nblocks += (nblocks < 4 ? 1 : 4)) {
-      const int64_t cols = f.block * nblocks, rows = 13;
-      const auto w = RandomWeights(type, rows, cols, 100 + nblocks);
-      const auto x = RandomFloats(cols, 200 + nblocks);
-      const size_t stride = RowBytes(type, cols);
-      Acts a = Quantize(ScalarKernels(), x, 1, cols, f.acts);
-      std::vector<float> want(rows);
-      ScalarKernels().dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), want.data());
+    for (const Shape& sh : ComparisonShapes(f.block, 100 + static_cast<uint32_t>(type))) {
+      const auto w = RandomWeights(type, sh.rows, sh.cols, static_cast<uint32_t>(sh.rows * 7 + sh.cols));
+      const auto x = RandomFloats(sh.cols, static_cast<uint32_t>(sh.cols + 3));
+      const size_t stride = RowBytes(type, sh.cols);
+      Acts a = Quantize(ScalarKernels(), x, 1, sh.cols, f.acts);
+      std::vector<float> want(sh.rows);
+      ScalarKernels().dot_q[static_cast<int>(type)](w.data(), stride, sh.rows, sh.cols, a.view.Row(0), want.data());
       for (const KernelTable* kt : tables) {
-        std::vector<float> got(rows);
-        kt->dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), got.data());
-        for (int64_t r = 0; r < rows; ++r) {
-          const double terms = AbsTermSum(type, w.data() + r * stride, cols, a.view.Row(0));
-          const double tol = (cols / f.group + 8) * 1.2e-7 * terms + 1e-30;
-          ASSERT_NEAR(got[r], want[r], tol) << kt->name << " " << TypeName(type) << " cols=" << cols << " row " << r;
-        }
+        std::vector<float> got(sh.rows);
+        kt->dot_q[static_cast<int>(type)](w.data(), stride, sh.rows, sh.cols, a.view.Row(0), got.data());
+        for (int64_t r = 0; r < sh.rows; ++r)
+          ASSERT_EQ(got[r], want[r]) << kt->name << " " << TypeName(type) << " rows=" << sh.rows << " cols=" << sh.cols
+                                     << " row " << r;
       }
     }
   }
@@ -265,35 +260,29 @@ TEST(KernelMatMul, QuantizedPathsMatchF32ReferenceWithinActivationRounding) {
   }
 }
 
-// Prefill: the GEMM path (n >= 4) of every table against the scalar table, odd shapes.
-TEST(KernelMatMul, GemmOddShapesMatchScalar) {
+// MatMul of every table against the scalar table bit for bit, through the dispatch for
+// decode (1 token: dot_q, Q4_0's repacked order) and prefill (2+ tokens: dot_q per token,
+// the panel GEMM, dot_q_tokens and its token tiles, 40 tokens reaching the AMX kernels).
+TEST(KernelMatMul, EveryTableEqualsScalarBitForBitForDecodeAndPrefill) {
   const auto tables = SimdTables();
   if (tables.empty()) GTEST_SKIP() << "no SIMD kernel table on this CPU";
   ThreadPool pool(3);
   for (GgmlType type : kQuantTypes) {
     const BlockFormat& f = *FormatOf(type);
-    for (int64_t rows : {1, 7, 8, 9, 33, 45}) {
-      for (int nblocks : {1, 2, 5}) {
-        const int64_t cols = f.block * nblocks;
-        const auto w = RandomWeights(type, rows, cols, static_cast<uint32_t>(rows * 31 + nblocks));
-        WeightView wv{type, w.data(), rows, cols, RowBytes(type, cols)};
-        for (int64_t n = 1; n <= 17; n += (n < 10 ? 1 : 7)) {
-          const auto x = RandomFloats(n * cols, static_cast<uint32_t>(n + 1000));
-          std::vector<float> want(n * rows);
-          MatMulWith(ScalarKernels(), wv, x.data(), n, want.data(), nullptr);
-          Acts a = Quantize(ScalarKernels(), x, n, cols, f.acts);
-          for (const KernelTable* kt : tables) {
-            std::vector<float> got(n * rows, -12345.0f);
-            MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);
-            for (int64_t t = 0; t < n; ++t)
-              for (int64_t r = 0; r < rows; ++r) {
-                const double terms = AbsTermSum(type, w.data() + r * wv.row_stride, cols, a.view.Row(t));
-                const double tol = (cols / f.group + 8) * 1.2e-7 * terms + 1e-30;
-                ASSERT_NEAR(got[t * rows + r], want[t * rows + r], tol)
-                    << kt->name << " " << TypeName(type) << " rows=" << rows << " cols=" << cols
-                    << " n=" << n << " t=" << t << " r=" << r;
-              }
-          }
+    for (const Shape& sh : ComparisonShapes(f.block, 200 + static_cast<uint32_t>(type))) {
+      const auto w = RandomWeights(type, sh.rows, sh.cols, static_cast<uint32_t>(sh.rows * 31 + sh.cols));
+      WeightView wv{type, w.data(), sh.rows, sh.cols, RowBytes(type, sh.cols)};
+      for (int64_t n : {1, 2, 3, 4, 5, 9, 17, 40}) {
+        const auto x = RandomFloats(n * sh.cols, static_cast<uint32_t>(n + 1000));
+        std::vector<float> want(n * sh.rows);
+        MatMulWith(ScalarKernels(), wv, x.data(), n, want.data(), nullptr);
+        for (const KernelTable* kt : tables) {
+          std::vector<float> got(n * sh.rows, -12345.0f);
+          MatMulWith(*kt, wv, x.data(), n, got.data(), &pool);
+          for (int64_t i = 0; i < n * sh.rows; ++i)
+            ASSERT_EQ(got[i], want[i]) << kt->name << " " << TypeName(type) << " rows=" << sh.rows
+                                       << " cols=" << sh.cols << " n=" << n << " t=" << i / sh.rows
+                                       << " r=" << i % sh.rows;
         }
       }
     }
@@ -601,12 +590,77 @@ float GgmlDotQ23K(const uint8_t* row, int64_t cols, const QuantizedRow& x, bool 
   return HorizontalSum8(acc);
 }
 
-// The x86 tables' K-quant decode dots are exactly ggml's (the references' arithmetic).
-TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
-  std::vector<const KernelTable*> tables;
+// ggml's AVX2 vec_dot_q4_0_q8_0 / q4_1_q8_1 / q5_0_q8_0 / q5_1_q8_1 / q8_0_q8_0 /
+// iq4_nl_q8_0, recomputed from the raw block bytes: per 32-block 8 int32 lanes (lane i: bytes
+// 4i..4i+3 of weight value times activation), acc[i] = fma(float(lane i), d_w * d_x, acc[i]),
+// the Q4_1 / Q5_1 mins m_w * s_x fused into a scalar in block order, then the AVX horizontal
+// sum plus that scalar.
+float GgmlDotBlock32(GgmlType type, const uint8_t* row, int64_t cols, const QuantizedRow& x) {
+  static const int kIq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  const bool has_m = type == GgmlType::Q4_1 || type == GgmlType::Q5_1;
+  const bool five = type == GgmlType::Q5_0 || type == GgmlType::Q5_1;
+  const size_t bytes = TypeTraits(type).type_size;
+  float acc[8] = {}, summs = 0.0f;
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    const uint8_t* blk = row + b * bytes;
+    uint16_t h[2];
+    std::memcpy(h, blk, 4);
+    const uint8_t* qs = blk + 2 + (has_m ? 2 : 0) + (five ? 4 : 0);
+    uint32_t qh = 0;
+    if (five) std::memcpy(&qh, blk + 2 + (has_m ? 2 : 0), 4);
+    int v[32];
+    for (int j = 0; j < 32; ++j) {
+      if (type == GgmlType::Q8_0) {
+        v[j] = static_cast<int8_t>(qs[j]);
+        continue;
+      }
+      int nib = j < 16 ? (qs[j] & 0xF) : (qs[j - 16] >> 4);
+      if (type == GgmlType::IQ4_NL) {
+        v[j] = kIq4nl[nib];
+        continue;
+      }
+      if (five) nib |= static_cast<int>((qh >> j) & 1) << 4;
+      v[j] = nib - (type == GgmlType::Q4_0 ? 8 : type == GgmlType::Q5_0 ? 16 : 0);
+    }
+    int lanes[8] = {};
+    for (int j = 0; j < 32; ++j) lanes[j / 4] += v[j] * x.q[b * 32 + j];
+    const float d = Fp16ToFp32(h[0]) * x.d[b];
+    for (int i = 0; i < 8; ++i) acc[i] = std::fma(static_cast<float>(lanes[i]), d, acc[i]);
+    if (has_m) summs = std::fma(Fp16ToFp32(h[1]), x.ds32[b], summs);
+  }
+  return HorizontalSum8(acc) + summs;
+}
+
+// The scalar and x86 tables' 32-element block decode dots are exactly ggml's.
+TEST(KernelDot, Block32DecodeIsGgmlVecDotExactly) {
+  std::vector<const KernelTable*> tables = {&ScalarKernels()};
   for (const char* isa : {"avx2", "avxvnni", "avx512"})
     if (const KernelTable* t = KernelsFor(isa)) tables.push_back(t);
-  if (tables.empty()) GTEST_SKIP() << "no x86 SIMD table on this CPU";
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
+                        GgmlType::IQ4_NL}) {
+    for (int nblocks : {1, 3, 8, 64}) {
+      const int64_t rows = 13, cols = 32 * nblocks;
+      const auto w = RandomWeights(type, rows, cols, 900 + nblocks);
+      const auto x = RandomFloats(cols, 950 + nblocks);
+      const size_t stride = RowBytes(type, cols);
+      Acts a = Quantize(ScalarKernels(), x, 1, cols, FormatOf(type)->acts);
+      for (const KernelTable* kt : tables) {
+        std::vector<float> got(rows);
+        kt->dot_q[static_cast<int>(type)](w.data(), stride, rows, cols, a.view.Row(0), got.data());
+        for (int64_t r = 0; r < rows; ++r)
+          ASSERT_EQ(got[r], GgmlDotBlock32(type, w.data() + r * stride, cols, a.view.Row(0)))
+              << kt->name << " " << TypeName(type) << " cols=" << cols << " row " << r;
+      }
+    }
+  }
+}
+
+// The scalar and x86 tables' K-quant decode dots are exactly ggml's (the references'
+// arithmetic).
+TEST(KernelDot, KQuantDecodeIsGgmlVecDotExactly) {
+  std::vector<const KernelTable*> tables = {&ScalarKernels()};
+  for (const char* isa : {"avx2", "avxvnni", "avx512"})
+    if (const KernelTable* t = KernelsFor(isa)) tables.push_back(t);
   for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     for (int nblocks : {1, 3, 8}) {
       const int64_t rows = 13, cols = 256 * nblocks;
@@ -636,12 +690,15 @@ TEST(KernelDot, X86KQuantDecodeIsGgmlVecDotExactly) {
 TEST(KernelMatMul, TokenTiledPrefillEqualsDecodeDotPerToken) {
   ThreadPool pool(2);
   int checked = 0;
-  for (const KernelTable* kt : SimdTables()) {
+  std::vector<const KernelTable*> tables = SimdTables();
+  tables.push_back(&ScalarKernels());
+  for (const KernelTable* kt : tables) {
     for (GgmlType type : kQuantTypes) {
       const int slot = static_cast<int>(type);
       if (kt->dot_q_tokens[slot] == nullptr) continue;
       const BlockFormat& f = *FormatOf(type);
       for (int64_t rows : {1, 13, 40}) {
+        if (type == GgmlType::Q4_0 && rows % 8 == 0) continue;  // repacked Q4_0: the panel GEMM
         const int64_t cols = f.block * 3;
         const auto w = RandomWeights(type, rows, cols, static_cast<uint32_t>(700 + rows));
         WeightView wv{type, w.data(), rows, cols, RowBytes(type, cols)};
