@@ -193,6 +193,40 @@ TEST(KernelQuantizeActs, MatchesGgmlOnHandComputedBlocks) {
   }
 }
 
+// x * id is rounded to f32 before ggml adds 1.5 * 2^23 (its nearest_int, and the AVX2 mul
+// then round): a fused multiply-add would round the exact product instead and move q by one
+// where the f32 product is a tie. Inputs where the two differ, with amax = 1 (id = 127, or
+// Q8_K's iscale = -127): q must be the half-even rounding of the rounded product.
+TEST(KernelQuantizeActs, RoundsTheProductBeforeTheTie) {
+  std::vector<float> x(256, 0.0f);  // the ties in x[1..31]: one 32-block (Q8_0 / Q8_1), one 256-block (Q8_K)
+  x[0] = 1.0f;
+  int ties = 0;
+  for (int k = 0; k < 126 && ties < 31; k += 2) {  // even k: the tie rounds down, fused goes up
+    float v = static_cast<float>((k + 0.5) / 127.0);
+    for (int step = 0; step < 8; ++step, v = std::nextafter(v, 1.0f)) {
+      const double exact = static_cast<double>(v) * 127.0;
+      if (static_cast<float>(exact) == k + 0.5f && exact > k + 0.5) {
+        x[1 + ties++] = v;
+        break;
+      }
+    }
+  }
+  ASSERT_GE(ties, 8);
+  std::vector<const KernelTable*> tables = SimdTables();
+  tables.push_back(&ScalarKernels());
+  for (const KernelTable* kt : tables) {
+    for (ActsKind kind : kActsKinds) {
+      Acts a = Quantize(*kt, x, 1, 256, kind);
+      const float sign = kind == ActsKind::kQ8_K ? -1.0f : 1.0f;  // Q8_K: iscale = -127 / max
+      for (int i = 1; i <= ties; ++i) {
+        const float product = static_cast<float>(static_cast<double>(x[i]) * 127.0);
+        ASSERT_EQ(static_cast<int>(a.view.Row(0).q[i]), static_cast<int>(sign * std::nearbyint(product)))
+            << kt->name << " x=" << x[i];
+      }
+    }
+  }
+}
+
 TEST(KernelDot, EverySimdDotEqualsScalarDotBitForBit) {
   const auto tables = SimdTables();
   if (tables.empty()) GTEST_SKIP() << "no SIMD kernel table on this CPU";

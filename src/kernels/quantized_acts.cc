@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tensor/fp16.h"
+#include "tensor/no_fp_contract.h"  // last: x * id is rounded before the 1.5 * 2^23 add, as in ggml
 
 namespace fw::kernels {
 namespace {
