@@ -561,14 +561,9 @@ float GgmlDotQ6K(const uint8_t* row, int64_t cols, const QuantizedRow& x) {
       for (int i = 0; i < 8; ++i)
         for (int k = 0; k < 4; ++k) {
           const int e = 32 * c + 4 * i + k;
-          lanes[i] += sc[e / 16] * u[e] * q[e];
+          lanes[i] += sc[e / 16] * (u[e] - 32) * q[e];  // build 4748: the offset per element pair
         }
-    for (int i = 0; i < 8; ++i) {
-      int bsum[2] = {0, 0};
-      for (int e = 0; e < 32; ++e) bsum[e / 16] += q[32 * i + e];
-      lanes[i] -= 32 * (sc[2 * i] * bsum[0] + sc[2 * i + 1] * bsum[1]);
-      acc[i] = std::fma(d, static_cast<float>(lanes[i]), acc[i]);
-    }
+    for (int i = 0; i < 8; ++i) acc[i] = std::fma(d, static_cast<float>(lanes[i]), acc[i]);
   }
   return HorizontalSum8(acc);
 }

@@ -18,7 +18,8 @@ namespace {
 // The 32-element block types in the order of ggml's AVX2 vec_dot_q4_0_q8_0 .. _q5_1_q8_1
 // (DotRowsBlock32 in x86_kernels.inc): per block the 8 exact int32 lanes of (u - offset) * q
 // (DotLaneOf), acc = fma(lanes, d_w * d_x, acc); Q4_1 / Q5_1 add m_w * s_x into a scalar in
-// block order, one fma each (what GCC's contraction makes of ggml's summs += m * s);
+// block order (as an fma, which GCC's contraction makes of ggml's summs += m * s; both are f16
+// values, so the product is exact and an unfused form would give the same bits);
 // y = ReduceLanes8(acc) + summs.
 float DotRowBlock32(GgmlType type, const BlockFormat& f, const uint8_t* row, int64_t cols,
                     const QuantizedRow& x) {
@@ -56,14 +57,13 @@ constexpr KMins KMinsOf(GgmlType t) {
 // The K-quants in the order of ggml's x86 (AVX2) vec_dot_q*_K_q8_K (the tiles in
 // x86_kernels.inc). Per 256-block, with 8 exact int32 lanes (DotLaneOf):
 //   lanes[i] = sum over elements e of lane i of iscale[e / group] * (u[e] - offset) * q[e]
-// except Q6_K, which subtracts its offset per 32-chunk c from lane c (ggml's q8 bsums
-// correction): lanes[c] -= 32 * (iscale[2c] * bsum16[2c] + iscale[2c+1] * bsum16[2c+1]);
-// then acc = fma(d_w * d_x, float(lanes), acc), the mins as KMinsOf(T) says, and
+// (Q6_K too: llama.cpp build 4748 subtracts its 32 per element pair, in the lanes of those
+// elements; later builds move it to lane c of chunk c via the q8 bsums, which rounds
+// differently); then acc = fma(d_w * d_x, float(lanes), acc), the mins as KMinsOf(T) says, and
 // y = ReduceLanes8(acc) (+ the min part).
 template <GgmlType T>
 float DotRowK(const BlockFormat& f, const uint8_t* row, int64_t cols, const QuantizedRow& x) {
   constexpr KMins kMins = KMinsOf(T);
-  constexpr bool kOffsetPerChunk = T == GgmlType::Q6_K;
   const size_t block_bytes = TypeTraits(T).type_size;
   const int groups = 256 / f.group;
   DecodedBlock blk;
@@ -89,13 +89,8 @@ float DotRowK(const BlockFormat& f, const uint8_t* row, int64_t cols, const Quan
         summs = std::fma(dmin, static_cast<float>(mins[0] + mins[1] + mins[2] + mins[3]), summs);
       }
     }
-    const int offset = kOffsetPerChunk ? 0 : f.offset;
     int32_t lanes[8] = {};
-    for (int e = 0; e < 256; ++e) lanes[DotLaneOf(e)] += blk.iscale[e / f.group] * (blk.u[e] - offset) * q[e];
-    if constexpr (kOffsetPerChunk) {
-      for (int c = 0; c < 8; ++c)
-        lanes[c] -= f.offset * (blk.iscale[2 * c] * bsum16[2 * c] + blk.iscale[2 * c + 1] * bsum16[2 * c + 1]);
-    }
+    for (int e = 0; e < 256; ++e) lanes[DotLaneOf(e)] += blk.iscale[e / f.group] * (blk.u[e] - f.offset) * q[e];
     FmaLanes8(acc, lanes, blk.d * dx);
   }
   if constexpr (kMins == KMins::kOwnLanes) return ReduceLanes8(acc) + ReduceLanes4(acc_m);
@@ -235,9 +230,10 @@ KernelTable MakeScalarTable() {
   FW_Q(Q4_0) FW_Q(Q4_1) FW_Q(Q5_0) FW_Q(Q5_1) FW_Q(Q8_0) FW_Q(IQ4_NL)
   FW_Q(Q2_K) FW_Q(Q3_K) FW_Q(Q4_K) FW_Q(Q5_K) FW_Q(Q6_K)
 #undef FW_Q
-  // As the x86 tables: these types prefill with the per-token dot, the others take the panel GEMM.
+  // As the x86 tables: these types prefill with the per-token dot (repacked Q4_0 takes the
+  // panel GEMM, see matmul.cc).
 #define FW_TOKENS(T) t.dot_q_tokens[static_cast<int>(GgmlType::T)] = &DotRowsQTokens<GgmlType::T>;
-  FW_TOKENS(Q5_1) FW_TOKENS(Q2_K) FW_TOKENS(Q3_K) FW_TOKENS(Q4_K) FW_TOKENS(Q5_K) FW_TOKENS(Q6_K)
+  FW_TOKENS(Q4_0) FW_TOKENS(Q4_1) FW_TOKENS(Q5_0) FW_TOKENS(Q5_1) FW_TOKENS(Q8_0) FW_TOKENS(IQ4_NL) FW_TOKENS(Q2_K) FW_TOKENS(Q3_K) FW_TOKENS(Q4_K) FW_TOKENS(Q5_K) FW_TOKENS(Q6_K)
 #undef FW_TOKENS
   t.panel_gemm = &PanelGemmScalar;
   t.attend_group = &AttendGroupReference;

@@ -7,23 +7,21 @@
 // fixed horizontal sum. Integer arithmetic is exact, so each lane may be computed any way at
 // all; here as tile products:
 //   lane i of a superblock uses the elements K_i = {32c + 4i + j : chunk c < 8, j < 4} with
-//   weights w = scale * u (Q4_K: u 0..15, Q5_K: u 0..31, scale 0..63 per chunk; Q6_K: u 0..63,
-//   Q3_K: u - 4 in -4..3, Q2_K: u 0..3, scales per 16 elements: int8, 6 bits - 32, 4 bits). w is split as lo + 128 * hi (lo = w & 127, hi = w >> 7, both int8), and
+//   weights w = scale * u (Q4_K: u 0..15, Q5_K: u 0..31, scale 0..63 per chunk; Q6_K: u - 32 in
+//   -32..31, Q3_K: u - 4 in -4..3, Q2_K: u 0..3, scales per 16 elements: int8, 6 bits - 32, 4 bits). w is split as lo + 128 * hi (lo = w & 127, hi = w >> 7, both int8), and
 //   C_lo[r][t] = sum_{k in K_i} lo[r][k] * q[t][k] (TDPBSSD, 16 rows x 16 tokens), likewise
 //   C_hi, so sumi_i = C_lo + 128 * C_hi.
-//   Q6_K's offset term 32 * (scale_{2i} * bsum16_{2i} + scale_{2i+1} * bsum16_{2i+1}) is
-//   the dot of chunk i's activations with -32 * scale: its 32 elements are appended to K_i
-//   (so one 64-byte tile row per lane holds both parts).
+//   (Q6_K's offset 32 is taken off each element, in its own lane, as llama.cpp build 4748's
+//   kernel does.)
 //   The Q4_K / Q5_K / Q2_K min terms (mins times 32- or 16-element sums) are integers below
 //   2^24, computed exactly in float vector arithmetic (Q2_K's go into the lane accumulator
 //   before its sumi, as in ggml).
 // Prefill runs row block (16 rows) by token block (16 tokens), each lane over all superblocks
 // with its accumulators in registers. Layouts (tile A = weights, 16 rows; tile B =
 // activations, 16 tokens x 4 bytes per row):
-//   W[b][i][p][r][KA]   row r's lane-i bytes of part p (KA = 32, Q6_K 64 with the offset part)
+//   W[b][i][p][r][32]   row r's lane-i bytes of part p
 //   X[tb][b][rows][16][4] per superblock dword rows over the 16 tokens of block tb:
-//                        Q2_K..Q5_K 64 rows, 8i + c = dword i of chunk c (K_i); Q6_K 128 rows,
-//                        16i + c (K_i) and 16i + 8 + q = dword q of chunk i.
+//                        64 rows, 8i + c = dword i of chunk c (K_i).
 // Only reached after AmxKQuantTokens has confirmed AMX (cpuid, XCR0, Linux permission).
 #include "kernels/kquant_amx.h"
 
@@ -122,24 +120,16 @@ inline void Transpose16(const __m512i in[16], __m512i out[16]) {
   }
 }
 
-// Dword rows of X per superblock: the K_i order, and for Q6_K the natural order too.
-template <bool kQ6>
-constexpr int kXRows = kQ6 ? 128 : 64;
-
-// X row of dword index rho (0..63: K_i order 8i + c; Q6_K 64..127: natural 8c + q).
-template <bool kQ6>
-constexpr int XRow(int rho) {
-  if constexpr (!kQ6) return rho;
-  return rho < 64 ? 16 * (rho / 8) + rho % 8 : 16 * ((rho - 64) / 8) + 8 + (rho - 64) % 8;
-}
+// Dword rows of X per superblock, in the K_i order.
+constexpr int kXRows = 64;
 
 // Activations of tokens [t, t + tn) (tn <= 16, the rest zero) into X for one token block;
 // d_x per superblock and token into dx[nb][16]; the min terms' element sums into bs[nb][kBsGroups][16].
-template <bool kQ6, int kBsGroups>
+template <int kBsGroups>
 void PrepareTokens(const QuantizedActs& a, int64_t t, int tn, int64_t nb, const LanePermute& lp, int32_t* x,
                    float* dx, float* bs) {
   const int64_t cols = a.cols;
-  constexpr int kGroups = kXRows<kQ6> / 16;
+  constexpr int kGroups = kXRows / 16;
   for (int64_t b = 0; b < nb; ++b) {
     __m512i rows[kGroups][kTile];  // [dword group][token]
     for (int k = 0; k < kTile; ++k) {
@@ -152,8 +142,6 @@ void PrepareTokens(const QuantizedActs& a, int64_t t, int tn, int64_t nb, const 
         for (int m = 0; m < 4; ++m) z[m] = Load512(q + 64 * m);
         lp.Apply(z, o);
         for (int m = 0; m < 4; ++m) rows[m][k] = o[m];
-        if constexpr (kQ6)
-          for (int m = 0; m < 4; ++m) rows[4 + m][k] = z[m];
       }
       dx[b * kTile + k] = real ? a.d[(t + k) * (cols / 32) + b * 8] : 0.0f;
       // The exact element sums over 32 (kBsGroups 8) or 16 (kBsGroups 16) that the min terms use.
@@ -162,11 +150,11 @@ void PrepareTokens(const QuantizedActs& a, int64_t t, int tn, int64_t nb, const 
       if constexpr (kBsGroups == 16)
         for (int g = 0; g < 16; ++g) bs[(b * 16 + g) * kTile + k] = real ? a.sum16[(t + k) * (cols / 16) + b * 16 + g] : 0.0f;
     }
-    int32_t* xb = x + b * kXRows<kQ6> * kTile;
+    int32_t* xb = x + b * kXRows * kTile;
     for (int g = 0; g < kGroups; ++g) {
       __m512i cols16[kTile];
       Transpose16(rows[g], cols16);
-      for (int c = 0; c < kTile; ++c) _mm512_store_si512(xb + XRow<kQ6>(16 * g + c) * kTile, cols16[c]);
+      for (int c = 0; c < kTile; ++c) _mm512_store_si512(xb + (16 * g + c) * kTile, cols16[c]);
     }
   }
 }
@@ -201,8 +189,8 @@ inline void ScalesMinsQ4K(const uint8_t* q, int* sc, int* mn) {
 template <int kT>
 void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const LanePermute& lp, int8_t* wt, float* mnf,
                  float* dw, float* dmin) {
-  constexpr bool kQ6 = kT == 6, kQ5 = kT == 5;
-  constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr bool kQ5 = kT == 5;
+  constexpr int kKA = 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;  // both parts of one lane
   const size_t block_bytes = 8 * kLaneBytes;
   if (nr < kTile) {  // rows past the end stay zero
@@ -305,22 +293,14 @@ void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const Lane
             const int c = 4 * n + k;
             // Bytes 0..15 (lanes 0-3) are in group 2c, bytes 16..31 in group 2c + 1.
             const __m512i scale = _mm512_inserti64x4(_mm512_set1_epi16(s[2 * c]), _mm256_set1_epi16(s[2 * c + 1]), 1);
-            const __m512i w16 = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(u[k]), scale);
+            // |scale * (u - 32)| <= 128 * 32: lo 0..127 and hi -32..31 both fit int8.
+            const __m512i w16 =
+                _mm512_mullo_epi16(_mm512_cvtepi8_epi16(_mm256_sub_epi8(u[k], _mm256_set1_epi8(32))), scale);
             __m256i lo, hi;
             SplitParts(w16, &lo, &hi);
             part[0][c] = lo;
             part[1][c] = hi;
           }
-        }
-        // Offset parts: lane i's second 32 bytes are chunk i with weight -32 * scale.
-        for (int i = 0; i < 8; ++i) {
-          const __m512i corr = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(-32 * s[2 * i])),
-                                                  _mm256_set1_epi16(static_cast<int16_t>(-32 * s[2 * i + 1])), 1);
-          __m256i lo, hi;
-          SplitParts(corr, &lo, &hi);
-          int8_t* lane = out + static_cast<size_t>(i) * kLaneBytes;
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane + r * kKA + 32), lo);
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane + kTile * kKA + r * kKA + 32), hi);
         }
       }
       for (int p = 0; p < 2; ++p) {
@@ -339,10 +319,9 @@ void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const Lane
   }
 }
 
-template <bool kQ6>
 void ConfigureTiles() {
   TileConfig cfg;
-  constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr int kKA = 32;
   for (int i = 0; i < 8; ++i) {
     cfg.rows[i] = kTile;
     cfg.colsb[i] = 64;
@@ -361,9 +340,8 @@ inline __m512 LaneSum8(const __m512* l) {
 // Tile products of one lane of one superblock for one token block: weights in tiles 0 (lo)
 // and 1 (hi), activations in tile 2, results in tiles 3 and 4, stored to cb as
 // [lo, hi][16 rows][16 tokens].
-template <bool kQ6>
 inline void IssueLane(const int8_t* wl, const int32_t* xl, int32_t* cb) {
-  constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr int kKA = 32;
   _tile_loadd(0, wl, kKA);
   _tile_loadd(1, wl + kTile * kKA, kKA);
   _tile_loadd(2, xl, 64);
@@ -390,13 +368,13 @@ struct BlockArgs {
 // of row r (Q4_K: min lanes at i = 8..11).
 template <int kT>
 void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, int64_t nb, int32_t* cbuf, __m512* lanes) {
-  constexpr bool kQ6 = kT == 6, kQ5 = kT == 5;
-  constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr bool kQ5 = kT == 5;
+  constexpr int kKA = 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;
   for (int i = 0; i < 8; ++i) {
     auto issue = [&](int64_t b) {
-      IssueLane<kQ6>(wt + (static_cast<size_t>(b) * 8 + i) * kLaneBytes,
-                     blk.x + b * kXRows<kQ6> * kTile + (kQ6 ? 16 * i : 8 * i) * kTile, cbuf + (b & 1) * 512);
+      IssueLane(wt + (static_cast<size_t>(b) * 8 + i) * kLaneBytes, blk.x + b * kXRows * kTile + 8 * i * kTile,
+                cbuf + (b & 1) * 512);
     };
     __m512 acc[kTile];
     for (int r = 0; r < kTile; ++r) acc[r] = _mm512_setzero_ps();
@@ -467,13 +445,13 @@ void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, in
 template <int kT>
 void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, const QuantizedActs& a, int64_t t0,
                    int64_t t1, float* y, int64_t ldy) {
-  constexpr bool kQ6 = kT == 6, kQ5 = kT == 5;
+  constexpr bool kQ5 = kT == 5;
   constexpr int kBsGroups = kT == 2 ? 16 : (kT == 4 || kT == 5) ? 8 : 0;  // of the min terms
-  constexpr int kKA = kQ6 ? 64 : 32;
+  constexpr int kKA = 32;
   constexpr int kLanes = 12;
   const int64_t nb = cols / 256;
   const int64_t ntb = (t1 - t0 + kTile - 1) / kTile;
-  const size_t x_ints = static_cast<size_t>(nb) * kXRows<kQ6> * kTile;
+  const size_t x_ints = static_cast<size_t>(nb) * kXRows * kTile;
   const size_t wt_bytes = static_cast<size_t>(nb) * 8 * 2 * kTile * kKA;
   const size_t per_sb = static_cast<size_t>(nb) * kTile;  // floats of one [nb][16] array
   auto round64 = [](size_t v) { return (v + 63) & ~size_t{63}; };
@@ -502,10 +480,10 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
   const LanePermute lp;
   for (int64_t tb = 0; tb < ntb; ++tb) {
     const int64_t t = t0 + tb * kTile;
-    PrepareTokens<kQ6, kBsGroups>(a, t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)), nb, lp, x + tb * (sz_x / ntb / 4),
+    PrepareTokens<kBsGroups>(a, t, static_cast<int>(std::min<int64_t>(kTile, t1 - t)), nb, lp, x + tb * (sz_x / ntb / 4),
                        dx + tb * (sz_dx / ntb / 4), bs + tb * (sz_bs / ntb / 4));
   }
-  ConfigureTiles<kQ6>();
+  ConfigureTiles();
   for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
     const int nr = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
     PrepareRows<kT>(w + static_cast<size_t>(r0) * stride, stride, nr, nb, lp, wt, mnf, dw, dmin);
@@ -518,7 +496,7 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
         const __m512 ndx = _mm512_xor_ps(dxv, _mm512_set1_ps(-0.0f));  // -d_x, as ggml negates
         for (int r = 0; r < kTile; ++r) {
           d[b * kTile + r] = _mm512_mul_ps(dxv, _mm512_set1_ps(dw[b * kTile + r]));
-          if constexpr (!kQ6) dm[b * kTile + r] = _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[b * kTile + r]));
+          if constexpr (kT != 6) dm[b * kTile + r] = _mm512_mul_ps(ndx, _mm512_set1_ps(dmin[b * kTile + r]));
         }
       }
       const BlockArgs blk{x + tb * (sz_x / ntb / 4), d, dm, bs + tb * (sz_bs / ntb / 4)};
