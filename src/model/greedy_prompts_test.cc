@@ -69,14 +69,14 @@ std::vector<PromptComparison> CompareModel(const std::string& name, std::string*
       *error = session.message();
       return out;
     }
-    PromptComparison pc{prompt, CompareGreedy(**session, ids, r, tok->get())};
+    PromptComparison pc{prompt, CompareGreedy(**session, ids, r, **tok)};
     if (!pc.c.status.empty()) {
       *error = pc.c.status;
       return out;
     }
     std::cout << "[greedy] " << name << " prompt=\"" << prompt << "\": matched " << pc.c.matched << "/" << pc.c.steps
               << " (compared " << pc.c.compared << (pc.c.near_tie_stop ? ", stopped at near tie" : "")
-              << (pc.c.utf8_stop ? ", stopped at a merged incomplete-UTF-8 reference step" : "")
+              << (pc.c.reinserted > 0 ? ", " + std::to_string(pc.c.reinserted) + " folded tokens re-inserted" : "")
               << "), max |dlogprob| " << pc.c.max_diff << "\n";
     out.push_back(std::move(pc));
   }

@@ -73,37 +73,51 @@ struct GreedyComparison {
   int matched = 0;          // steps whose argmax equals the reference token
   int compared = 0;         // steps compared (up to and including the first near tie)
   bool near_tie_stop = false;
-  bool utf8_stop = false;   // stopped at a reference step with merged incomplete UTF-8
+  int reinserted = 0;       // tokens llama-server folded into later steps, re-inserted
   int first_mismatch = -1;  // step of a mismatch before any near tie, or -1
   double max_diff = 0.0;    // largest |logprob - reference| over the compared steps' top-10
   std::string status;       // empty, or what went wrong
 };
 
+// How many leading bytes of the generated text llama-server treats as complete: all, unless
+// one of the last 4 bytes starts a multi-byte sequence that needs more bytes than follow it
+// (it does not check that those bytes are continuation bytes). It holds the rest back.
+inline size_t ServerCompleteUtf8Prefix(const std::string& t) {
+  const size_t n = t.size();
+  for (size_t i = 1; i <= 4 && i <= n; ++i) {
+    const auto c = static_cast<unsigned char>(t[n - i]);
+    const size_t need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (need != 0 && i < need) return n - i;
+  }
+  return n;
+}
+
+// The text llama-server reports for these tokens: their pieces, with invalid UTF-8 replaced
+// by U+FFFD the way its JSON writer (nlohmann, error_handler_t::replace) does.
+inline std::string ServerText(const Tokenizer& tok, const std::vector<int32_t>& ids) {
+  std::string bytes;
+  for (int32_t id : ids) bytes += tok.TokenToPiece(id);
+  return nlohmann::json::parse(nlohmann::json(bytes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .get<std::string>();
+}
+
 // Runs prompt_ids then feeds the reference tokens one by one, comparing at each step our
 // argmax with the reference choice and our logprobs of the reference's top-10 ids. Stops
 // after the first near tie (reference top-2 gap < 0.01): past it a correct engine may diverge.
 //
-// Also stops, before comparing it, at the first step whose reference "token" text holds
-// U+FFFD together with other text: llama-server had merged the bytes of an incomplete UTF-8
-// piece into that step's text, and from there on its recorded distributions no longer follow
-// a forward pass over the ids it reports (seen on the random-weight models, which emit stray
-// byte tokens; checked by hand that neither another input token nor re-tokenizing the text
-// reproduces them). A step that is exactly one lone U+FFFD (a byte token itself) is compared.
-//
-// With a tokenizer, it also stops at a step whose reference id is a UTF-8 continuation-byte
-// token (<0x80>..<0xBF>) while its text is a whole character: there llama-server dropped the
-// lead byte's step and reported the continuation byte in its place, so every later reference
-// step is one position off what the ids it lists would produce.
-inline bool IsContinuationByteToken(const Tokenizer* tok, int id) {
-  if (tok == nullptr || id < 0 || id >= tok->n_vocab()) return false;
-  const std::string t = tok->token_text(id);
-  if (t.size() != 6 || t.rfind("<0x", 0) != 0 || t[5] != '>') return false;
-  const int v = std::stoi(t.substr(3, 2), nullptr, 16);
-  return v >= 0x80 && v <= 0xBF;
-}
+// llama-server holds a token back while the generated text ends in an incomplete UTF-8
+// sequence (ServerCompleteUtf8Prefix) and reports only the token that completes it (or the
+// last one, kReferenceTokens): the
+// held tokens get no step of their own (nor a place in "tokens"), and the reported step has
+// the last token's id and distribution with the whole group's text (U+FFFD for bytes that
+// never became a character). So the held tokens are re-inserted: while our argmax would be
+// held, it is fed (the reference's token count bounds this), and every step's text must then equal the text of its
+// group, which checks the alignment.
+// Tokens each reference generation ran for (n_predict), unless it stopped at end of text.
+constexpr int kReferenceTokens = 48;
 
 inline GreedyComparison CompareGreedy(Session& s, const std::vector<int32_t>& prompt_ids,
-                                      const nlohmann::json& ref, const Tokenizer* tok = nullptr) {
+                                      const nlohmann::json& ref, const Tokenizer& tok) {
   GreedyComparison c;
   const auto& steps = ref["steps"];
   c.steps = static_cast<int>(steps.size());
@@ -112,21 +126,38 @@ inline GreedyComparison CompareGreedy(Session& s, const std::vector<int32_t>& pr
     c.status = st.message();
     return c;
   }
+  const int n_vocab = s.n_vocab();
+  std::string generated;  // the pieces of every token generated so far
+  int n_generated = 0;    // tokens generated so far, held ones included
   for (size_t i = 0; i < steps.size(); ++i) {
     const auto& step = steps[i];
-    const std::string text = step.contains("token") ? step["token"].get<std::string>() : "";
-    if (text.find("\xEF\xBF\xBD") != std::string::npos && text != "\xEF\xBF\xBD") {
-      c.utf8_stop = true;
-      break;
-    }
-    if (IsContinuationByteToken(tok, step["id"].get<int>()) && text != "\xEF\xBF\xBD" && text.size() > 1) {
-      c.utf8_stop = true;
-      break;
-    }
-    const int n_vocab = s.n_vocab();
-    const std::vector<double> lp = LogSoftmax(s.logits(0), n_vocab);
-    const int mine = ArgMax(s.logits(0), n_vocab);
     const int ref_id = step["id"].get<int>();
+    int mine = ArgMax(s.logits(0), n_vocab);
+    std::vector<int32_t> group;
+    for (;;) {
+      const std::string next = generated + tok.TokenToPiece(mine);
+      // The reference's last token (its n_predict-th) is reported whatever its text.
+      const bool held = ServerCompleteUtf8Prefix(next) < next.size() && n_generated + 1 < kReferenceTokens;
+      if (!held) break;
+      generated = next;
+      ++n_generated;
+      group.push_back(mine);
+      st = s.Eval(0, std::vector<int32_t>{mine});
+      if (!st.ok()) {
+        c.status = st.message();
+        return c;
+      }
+      mine = ArgMax(s.logits(0), n_vocab);
+    }
+    c.reinserted += static_cast<int>(group.size());
+    group.push_back(ref_id);
+    const std::string text = step["token"].get<std::string>();
+    if (mine == ref_id && ServerText(tok, group) != text) {
+      c.status = "step " + std::to_string(i) + ": the reference text " + nlohmann::json(text).dump() +
+                 " is not that of the tokens re-inserted before it and its id";
+      return c;
+    }
+    const std::vector<double> lp = LogSoftmax(s.logits(0), n_vocab);
     const auto& top = step["top"];
     for (const auto& pair : top) {
       const int id = pair[0].get<int>();
@@ -146,8 +177,9 @@ inline GreedyComparison CompareGreedy(Session& s, const std::vector<int32_t>& pr
     }
     if (c.first_mismatch >= 0) break;
     if (i + 1 == steps.size()) break;
-    const int32_t next = ref_id;
-    st = s.Eval(0, std::vector<int32_t>{next});
+    generated += tok.TokenToPiece(ref_id);
+    ++n_generated;
+    st = s.Eval(0, std::vector<int32_t>{ref_id});
     if (!st.ok()) {
       c.status = st.message();
       return c;
