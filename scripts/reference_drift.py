@@ -22,16 +22,37 @@ import time
 import urllib.request
 
 
+REFERENCE_TOKENS = 48  # n_predict of every reference generation
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def skip_prompt(model, prompt):
-    # The quant-llama "" references came from a reused llama-server slot (see
-    # src/model/greedy_prompts_test.cc); the tests skip them, so does this.
-    return prompt == "" and model.startswith("quant-llama-")
+def server_complete_prefix(data):
+    """Bytes of generated text llama-server treats as complete (its validate_utf8): all, unless
+    one of the last 4 bytes starts a multi-byte sequence that needs more bytes than follow it."""
+    n = len(data)
+    for i in range(1, min(4, n) + 1):
+        c = data[n - i]
+        need = 2 if c & 0xE0 == 0xC0 else 3 if c & 0xF0 == 0xE0 else 4 if c & 0xF8 == 0xF0 else 0
+        if need and i < need:
+            return n - i
+    return n
+
+
+def fold_like_server(steps, n_predict):
+    """llama-server reports no step for a token while the text ends in incomplete UTF-8; the
+    token that completes it (or the last one) carries the step. Same folding for flywheel's."""
+    out, text = [], b""
+    for k, (tok, top, data) in enumerate(steps):
+        text += data
+        if server_complete_prefix(text) < len(text) and k + 1 < n_predict:
+            continue
+        out.append((tok, top))
+    return out
 
 
 def flywheel_steps(binary, path, prompt, n):
@@ -41,7 +62,9 @@ def flywheel_steps(binary, path, prompt, n):
         return None  # a vocab without BOS has nothing to start "" from
     if out.returncode != 0:
         raise RuntimeError(f"flywheel failed on {path}: {out.stderr.strip()}")
-    return [(s["id"], dict((t, lp) for t, lp in s["top"])) for s in json.loads(out.stdout)["logprobs"]]
+    steps = [(s["id"], dict((t, lp) for t, lp in s["top"]), bytes(s["bytes"]))
+             for s in json.loads(out.stdout)["logprobs"]]
+    return fold_like_server(steps, n)
 
 
 class LlamaServer:
@@ -108,9 +131,7 @@ def main():
         row = {"model": model, "prompts": 0, "fw_ref": 0.0, "llama_ref": None, "fw_llama": None}
         try:
             for r in ref["results"]:
-                if skip_prompt(model, r["prompt"]):
-                    continue
-                n = len(r["steps"])
+                n = REFERENCE_TOKENS
                 want = [(s["id"], dict((t, lp) for t, lp in s["top"])) for s in r["steps"]]
                 fw = flywheel_steps(args.flywheel, path, r["prompt"], n)
                 if fw is None:

@@ -192,7 +192,10 @@ int OneShot(RunContext& c, const RunFlags& f, std::string prompt) {
     for (const auto& lp : r.logprobs) {
       nlohmann::json top = nlohmann::json::array();
       for (const auto& [id, l] : lp.top) top.push_back({id, l});
-      lps.push_back({{"id", lp.id}, {"logprob", lp.logprob}, {"top", top}});
+      // The token's raw bytes (as OpenAI's logprobs "bytes"): a piece may be part of a character.
+      nlohmann::json bytes = nlohmann::json::array();
+      for (unsigned char ch : c.tok->TokenToPiece(lp.id)) bytes.push_back(static_cast<int>(ch));
+      lps.push_back({{"id", lp.id}, {"logprob", lp.logprob}, {"bytes", bytes}, {"top", top}});
     }
     nlohmann::json out = {
         {"prompt_tokens", ids},

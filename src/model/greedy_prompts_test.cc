@@ -19,15 +19,6 @@ using testing::GreedyReferenceModels;
 using testing::IsFloatModel;
 using testing::ReadJsonFile;
 
-// The quant-llama-* references for the BOS-only prompt "" do not agree with a forward pass of
-// BOS at position 0 on an empty cache (checked by hand: no single token on an empty cache
-// yields their first-step distribution, while their three text prompts match to ~1e-4), so
-// llama-server evidently ran that request on a reused slot. Those cases are reported, not
-// compared; greedy_reference_test.cc covers "" for the other models.
-bool BosCaseUnreliable(const std::string& model, const std::string& prompt) {
-  return prompt.empty() && model.rfind("quant-llama-", 0) == 0;
-}
-
 // One comparison per model and prompt, shared by the two tests below.
 struct PromptComparison {
   std::string prompt;
@@ -51,10 +42,6 @@ std::vector<PromptComparison> CompareModel(const std::string& name, std::string*
   const nlohmann::json ref = ReadJsonFile(ref_path);
   for (const auto& r : ref["results"]) {
     const std::string prompt = r["prompt"].get<std::string>();
-    if (BosCaseUnreliable(name, prompt)) {
-      std::cout << "[greedy] " << name << " prompt=\"\": reference not comparable (see BosCaseUnreliable)\n";
-      continue;
-    }
     const std::vector<int32_t> ids = (*tok)->Encode(prompt, true, true);
     if (static_cast<int>(ids.size()) != r["n_prompt_tokens"].get<int>()) {
       *error = "prompt \"" + prompt + "\": " + std::to_string(ids.size()) + " tokens, llama.cpp had " +
