@@ -48,9 +48,11 @@ void RopeCache(const RopeConfig& c, int32_t pos, float* cos_sin) {
     float t = theta_interp;
     float mscale = c.attn_factor;
     if (c.ext_factor != 0.0f) {
+      // In the contracted form GCC gives ggml's C (see ApplyRope): the first product fused.
       const float ramp_mix = YarnRamp(c.corr_dims[0], c.corr_dims[1], i0) * c.ext_factor;
-      t = theta_interp * (1.0f - ramp_mix) + theta_extrap * ramp_mix;
-      mscale *= 1.0f + 0.1f * std::log(1.0f / c.freq_scale);
+      const float extrap_part = theta_extrap * ramp_mix;
+      t = std::fma(theta_interp, 1.0f - ramp_mix, extrap_part);
+      mscale *= std::fma(0.1f, std::log(1.0f / c.freq_scale), 1.0f);
     }
     cos_sin[i0] = std::cos(t) * mscale;
     cos_sin[i0 + 1] = std::sin(t) * mscale;
