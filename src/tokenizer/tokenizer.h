@@ -99,9 +99,11 @@ class StreamingDetokenizer {
   std::string Flush();
 
  private:
+  std::string DecodeWindow(size_t from) const;  // Decode(ids_[from..])
+
   const Tokenizer& tok_;
   bool render_special_;
-  std::vector<int32_t> ids_;  // everything pushed since construction / the last Flush
+  std::vector<int32_t> ids_;  // the window: the last ids pushed since construction / Flush
   size_t emitted_ = 0;        // bytes of Decode(ids_) already returned
 };
 

@@ -128,6 +128,30 @@ TEST_P(TokenizerStreaming, ChunksAreWholeUtf8AndConcatenateToDecode) {
   }
 }
 
+// Random ids (control, byte and user-defined tokens included, in any order): the windowed
+// streaming decode must still concatenate to Decode of the whole sequence, with and without
+// rendering special tokens.
+TEST_P(TokenizerStreaming, RandomIdsConcatenateToDecode) {
+  FW_REQUIRE_SHARED_FILE(data, "reference/tokenize/edge.txt");
+  const std::string name = GetParam();
+  Loaded l = Load(name);
+  ASSERT_NE(l.tok, nullptr) << name;
+  uint32_t state = 12345;
+  const auto next = [&state] { return state = state * 1664525u + 1013904223u; };
+  for (int round = 0; round < 6; ++round) {
+    const bool special = round % 2 == 1;
+    std::vector<int32_t> ids(round < 2 ? 40 : 1500);
+    // Rounds 4-5 draw from the first 300 ids only: byte and control tokens, densely.
+    const uint32_t range = round >= 4 ? std::min<uint32_t>(300, l.tok->n_vocab()) : l.tok->n_vocab();
+    for (int32_t& id : ids) id = static_cast<int32_t>((next() >> 8) % range);
+    StreamingDetokenizer stream(*l.tok, special);
+    std::string all;
+    for (int32_t id : ids) all += stream.Push(id);
+    all += stream.Flush();
+    ASSERT_EQ(all, l.tok->Decode(ids, special)) << name << " round " << round;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, TokenizerStreaming,
                          ::testing::Values("llama-spm", "phi-3", "gpt-2", "mpt", "deepseek-coder",
                                            "bert-bge", "llama3", "qwen3", "mistral"),
