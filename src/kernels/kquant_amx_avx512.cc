@@ -19,7 +19,7 @@
 // Prefill runs row block (16 rows) by token block (16 tokens), each lane over all superblocks
 // with its accumulators in registers. Layouts (tile A = weights, 16 rows; tile B =
 // activations, 16 tokens x 4 bytes per row):
-//   W[b][i][p][r][32]   row r's lane-i bytes of part p
+//   W[b][i][p][r][kKA]  row r's lane-i bytes of part p
 //   X[tb][b][rows][16][4] per superblock dword rows over the 16 tokens of block tb:
 //                        64 rows, 8i + c = dword i of chunk c (K_i).
 // Only reached after AmxKQuantTokens has confirmed AMX (cpuid, XCR0, Linux permission).
@@ -53,6 +53,7 @@ namespace fw::kernels {
 namespace {
 
 constexpr int kTile = 16;   // rows per weight block, tokens per token block
+constexpr int kKA = 32;     // bytes of one lane of one superblock per row: K_i, 8 chunks x 4 (W above)
 
 struct TileConfig {
   uint8_t palette = 1;
@@ -190,7 +191,6 @@ template <int kT>
 void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const LanePermute& lp, int8_t* wt, float* mnf,
                  float* dw, float* dmin) {
   constexpr bool kQ5 = kT == 5;
-  constexpr int kKA = 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;  // both parts of one lane
   const size_t block_bytes = 8 * kLaneBytes;
   if (nr < kTile) {  // rows past the end stay zero
@@ -321,7 +321,6 @@ void PrepareRows(const uint8_t* w, size_t stride, int nr, int64_t nb, const Lane
 
 void ConfigureTiles() {
   TileConfig cfg;
-  constexpr int kKA = 32;
   for (int i = 0; i < 8; ++i) {
     cfg.rows[i] = kTile;
     cfg.colsb[i] = 64;
@@ -341,7 +340,6 @@ inline __m512 LaneSum8(const __m512* l) {
 // and 1 (hi), activations in tile 2, results in tiles 3 and 4, stored to cb as
 // [lo, hi][16 rows][16 tokens].
 inline void IssueLane(const int8_t* wl, const int32_t* xl, int32_t* cb) {
-  constexpr int kKA = 32;
   _tile_loadd(0, wl, kKA);
   _tile_loadd(1, wl + kTile * kKA, kKA);
   _tile_loadd(2, xl, 64);
@@ -369,7 +367,6 @@ struct BlockArgs {
 template <int kT>
 void RowBlockTokens(const int8_t* wt, const float* mnf, const BlockArgs& blk, int64_t nb, int32_t* cbuf, __m512* lanes) {
   constexpr bool kQ5 = kT == 5;
-  constexpr int kKA = 32;
   constexpr size_t kLaneBytes = 2 * kTile * kKA;
   for (int i = 0; i < 8; ++i) {
     auto issue = [&](int64_t b) {
@@ -447,7 +444,6 @@ void AmxRowsTokens(const uint8_t* w, size_t stride, int64_t rows, int64_t cols, 
                    int64_t t1, float* y, int64_t ldy) {
   constexpr bool kQ5 = kT == 5;
   constexpr int kBsGroups = kT == 2 ? 16 : (kT == 4 || kT == 5) ? 8 : 0;  // of the min terms
-  constexpr int kKA = 32;
   constexpr int kLanes = 12;
   const int64_t nb = cols / 256;
   const int64_t ntb = (t1 - t0 + kTile - 1) / kTile;

@@ -58,14 +58,10 @@ bool PanelForBlock32Prefill() {
   return on;
 }
 
-bool IsBlock32Type(GgmlType t) {
-  return t == GgmlType::Q4_0 || t == GgmlType::Q4_1 || t == GgmlType::Q5_0 || t == GgmlType::Q5_1 ||
-         t == GgmlType::Q8_0 || t == GgmlType::IQ4_NL;
-}
-
 // dot_q_tokens for w's prefill, or null where the panel GEMM (or per-token dot) serves it.
 DotRowsQTokensFn TokensDot(const KernelTable& kt, const WeightView& w) {
-  if (GemmForAnyBatch(w) || (PanelForBlock32Prefill() && IsBlock32Type(w.type))) return nullptr;
+  const BlockFormat* fmt = FormatOf(w.type);
+  if (GemmForAnyBatch(w) || (PanelForBlock32Prefill() && fmt != nullptr && fmt->block == 32)) return nullptr;
   return kt.dot_q_tokens[static_cast<int>(w.type)];
 }
 

@@ -130,8 +130,8 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
   const int32_t E = hp_.n_embd, QD = hp_.q_dim(), KD = hp_.kv_dim_k(), VD = hp_.kv_dim_v(), F = hp_.n_ff;
   const int32_t HD = hp_.head_dim_k;
   const auto at = [](std::vector<float>& v, int32_t t, int32_t width) { return v.data() + static_cast<size_t>(t) * width; };
-  const auto tap = [this](const char* name, int32_t layer, const std::vector<float>& v, int32_t rows, int32_t width) {
-    if (tap_ != nullptr) tap_(tap_user_, name, layer, v.data(), rows, width);
+  const auto tap = [this](const char* name, int32_t layer, const float* data, int32_t rows, int32_t width) {
+    if (tap_ != nullptr) tap_(tap_user_, name, layer, data, rows, width);
   };
 
   for (int32_t t = 0; t < n; ++t) {
@@ -145,7 +145,7 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
   for (int32_t l = 0; l < hp_.n_layer; ++l) {
     const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
     for (int32_t t = 0; t < n; ++t) RmsNorm(at(x_, t, E), L.attn_norm.data, at(xb_, t, E), E, hp_.rms_eps);
-    tap("attn_norm", l, xb_, n, E);
+    tap("attn_norm", l, xb_.data(), n, E);
     {
       // One activation quantization and one pool dispatch for Q, K and V.
       const kernels::WeightView qkv[3] = {L.wq, L.wk, L.wv};
@@ -181,15 +181,15 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
         std::memcpy(vrow, v, static_cast<size_t>(VD) * sizeof(float));
       }
     }
-    tap("Qcur", l, q_, n, QD);
-    tap("Kcur", l, k_, n, KD);
-    tap("Vcur", l, v_, n, VD);
+    tap("Qcur", l, q_.data(), n, QD);
+    tap("Kcur", l, k_.data(), n, KD);
+    tap("Vcur", l, v_.data(), n, VD);
     Attention(l, batch, begin, n, kv, pool);
-    tap("kqv_out", l, attn_, n, QD);
+    tap("kqv_out", l, attn_.data(), n, QD);
     kernels::MatMul(L.wo, attn_.data(), n, proj_.data(), pool);
-    tap("attn_out", l, proj_, n, E);
+    tap("attn_out", l, proj_.data(), n, E);
     for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] += proj_[i];
-    tap("ffn_inp", l, x_, n, E);
+    tap("ffn_inp", l, x_.data(), n, E);
 
     // The last layer's FFN only for the tokens whose logits are wanted, moved to the first
     // rows of x_ (as llama.cpp does): besides saving the work, this gives its matmuls the
@@ -205,20 +205,20 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
       if (rows == 0) break;
     }
     for (int32_t t = 0; t < rows; ++t) RmsNorm(at(x_, t, E), L.ffn_norm.data, at(xb_, t, E), E, hp_.rms_eps);
-    tap("ffn_norm", l, xb_, rows, E);
+    tap("ffn_norm", l, xb_.data(), rows, E);
     {
       const kernels::WeightView gate_up[2] = {L.w_gate, L.w_up};
       float* const outs[2] = {gate_.data(), up_.data()};
       kernels::MatMulMulti(gate_up, outs, 2, xb_.data(), rows, pool);
     }
-    tap("ffn_gate", l, gate_, rows, F);
-    tap("ffn_up", l, up_, rows, F);
+    tap("ffn_gate", l, gate_.data(), rows, F);
+    tap("ffn_up", l, up_.data(), rows, F);
     for (int32_t t = 0; t < rows; ++t) kernels::SiluMul(at(gate_, t, F), at(up_, t, F), F);
-    tap("ffn_swiglu", l, gate_, rows, F);
+    tap("ffn_swiglu", l, gate_.data(), rows, F);
     kernels::MatMul(L.w_down, gate_.data(), rows, proj_.data(), pool);
-    tap("ffn_out", l, proj_, rows, E);
+    tap("ffn_out", l, proj_.data(), rows, E);
     for (size_t i = 0; i < static_cast<size_t>(rows) * E; ++i) x_[i] += proj_[i];
-    tap("l_out", l, x_, rows, E);
+    tap("l_out", l, x_.data(), rows, E);
   }
 
   // After the last layer, rows [0, m) of x_ are the wanted tokens in batch order.
@@ -229,10 +229,9 @@ void ForwardPass::RunMicroBatch(const runtime::Batch& batch, int32_t begin, int3
     ++m;
   }
   if (m > 0) {
-    tap("result_norm", -1, out_in_, m, E);
+    tap("result_norm", -1, out_in_.data(), m, E);
     kernels::MatMul(w_.output, out_in_.data(), m, logits_.data() + static_cast<size_t>(n_outputs_) * hp_.n_vocab, pool);
-    if (tap_ != nullptr)
-      tap_(tap_user_, "result_output", -1, logits_.data() + static_cast<size_t>(n_outputs_) * hp_.n_vocab, m, hp_.n_vocab);
+    tap("result_output", -1, logits_.data() + static_cast<size_t>(n_outputs_) * hp_.n_vocab, m, hp_.n_vocab);
     n_outputs_ += m;
   }
 }

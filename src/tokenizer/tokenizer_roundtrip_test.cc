@@ -101,13 +101,20 @@ TEST(TokenizerRoundTripLossy, CleanSpacesVocabsDropSpaceBeforeComma) {
   EXPECT_EQ(ds.tok->Decode(ds.tok->Encode(text, false, false)), text);
 }
 
-class TokenizerStreaming : public ::testing::TestWithParam<const char*> {};
+// The parameter's tokenizer, loaded in SetUp (skipped loudly without the shared data).
+class TokenizerStreaming : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    FW_REQUIRE_SHARED_FILE(data, "reference/tokenize/edge.txt");
+    name = GetParam();
+    l = Load(name);
+    ASSERT_NE(l.tok, nullptr) << name;
+  }
+  std::string name;
+  Loaded l;
+};
 
 TEST_P(TokenizerStreaming, ChunksAreWholeUtf8AndConcatenateToDecode) {
-  FW_REQUIRE_SHARED_FILE(data, "reference/tokenize/edge.txt");
-  const std::string name = GetParam();
-  Loaded l = Load(name);
-  ASSERT_NE(l.tok, nullptr) << name;
   int multi_token_chars = 0;
   for (const std::string& text : Texts(false)) {
     const auto ids = l.tok->Encode(text);
@@ -132,10 +139,6 @@ TEST_P(TokenizerStreaming, ChunksAreWholeUtf8AndConcatenateToDecode) {
 // streaming decode must still concatenate to Decode of the whole sequence, with and without
 // rendering special tokens.
 TEST_P(TokenizerStreaming, RandomIdsConcatenateToDecode) {
-  FW_REQUIRE_SHARED_FILE(data, "reference/tokenize/edge.txt");
-  const std::string name = GetParam();
-  Loaded l = Load(name);
-  ASSERT_NE(l.tok, nullptr) << name;
   uint32_t state = 12345;
   const auto next = [&state] { return state = state * 1664525u + 1013904223u; };
   for (int round = 0; round < 6; ++round) {
